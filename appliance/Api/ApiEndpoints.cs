@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Redoubt.Configuration;
+using Redoubt.Ingest;
+using Redoubt.Ingest.Http;
+using Redoubt.Storage.Events;
+
+namespace Redoubt.Api;
+
+/// <summary>The REST API under /api/v1 and the health probe.</summary>
+public static class ApiEndpoints
+{
+    private static readonly string[] SeverityNames = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/healthz", (EventLog log) => log.Failure is null
+            ? Results.Text("ok\n")
+            : Results.Text("event log failed: " + log.Failure.Message + "\n", statusCode: 503));
+
+        var api = app.MapGroup("/api/v1");
+        api.MapGet("/events", QueryEvents);
+        api.MapGet("/events/{id:long}", GetEvent);
+        api.MapGet("/stats", Stats);
+        api.MapPost("/ingest", Ingest);
+    }
+
+    private static async Task<IResult> QueryEvents(HttpContext http, EventLog log)
+    {
+        var q = http.Request.Query;
+        EventQuery query;
+        try
+        {
+            query = new EventQuery
+            {
+                FromMs = ParseTime(q["from"], "from"),
+                ToMs = ParseTime(q["to"], "to"),
+                Host = Blank(q["host"]),
+                App = Blank(q["app"]),
+                Text = Blank(q["q"]),
+                MaxSeverity = ParseSeverity(q["severity"]),
+                Limit = ParseInt(q["limit"], "limit", 1, 10_000) ?? 100,
+                BeforeId = ParseCursor(q["cursor"]),
+            };
+        }
+        catch (BadRequestException e)
+        {
+            return Results.Json(new { error = e.Message }, statusCode: 400);
+        }
+
+        var page = await log.QueryAsync(query, http.RequestAborted);
+        http.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(http.Response.Body);
+        w.WriteStartObject();
+        w.WriteStartArray("events");
+        foreach (var e in page.Events) EventJson.Write(w, e.Id, e.Event);
+        w.WriteEndArray();
+        if (page.NextCursor is { } c) w.WriteString("nextCursor", c.ToString(CultureInfo.InvariantCulture));
+        else w.WriteNull("nextCursor");
+        w.WriteNumber("scanned", page.Scanned);
+        w.WriteEndObject();
+        await w.FlushAsync(http.RequestAborted);
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> GetEvent(long id, HttpContext http, EventLog log)
+    {
+        var e = await log.GetAsync(id, http.RequestAborted);
+        if (e is null) return Results.Json(new { error = $"no event with id {id}" }, statusCode: 404);
+        http.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(http.Response.Body);
+        EventJson.Write(w, id, e);
+        await w.FlushAsync(http.RequestAborted);
+        return Results.Empty;
+    }
+
+    private static IResult Stats(EventLog log, ListenerRegistry listeners) => Results.Json(new
+    {
+        events = log.Stats.Events,
+        parseErrors = log.Stats.ParseErrors,
+        truncated = log.Stats.Truncated,
+        invalidUtf8 = log.Stats.InvalidUtf8,
+        storeBytes = log.StoreBytes,
+        queuedWrites = log.QueuedRequests,
+        storeFailure = log.Failure?.Message,
+        byTransport = log.Stats.ByTransport.ToDictionary(kv => EventJson.TransportName(kv.Key), kv => kv.Value),
+        bySource = log.Stats.BySource,
+        listeners = listeners.All.Select(l => new
+        {
+            name = l.Name,
+            transport = l.Transport,
+            bind = l.Bind,
+            status = l.Status,
+            received = l.Received,
+            dropped = l.Dropped,
+            connections = l.Connections,
+            openConnections = l.OpenConnections,
+            connectionErrors = l.ConnectionErrors,
+        }),
+    });
+
+    private static async Task<IResult> Ingest(HttpContext http, EventLog log, IOptions<RedoubtOptions> options, TimeProvider clock)
+    {
+        var sender = http.Connection.RemoteIpAddress is { } ip ? $"{ip}:{http.Connection.RemotePort}" : null;
+        var (events, errors) = await NdjsonIngest.ReadAsync(http.Request.BodyReader, options.Value.Ingest.MaxLineBytes, sender, clock, http.RequestAborted);
+        long[] ids = [];
+        if (events.Count > 0)
+        {
+            try
+            {
+                ids = (await log.AppendAsync(events, http.RequestAborted)).Ids;
+            }
+            catch (EventLogUnavailableException e)
+            {
+                http.Response.Headers.RetryAfter = "5";
+                return Results.Json(new { error = e.Message, accepted = 0 }, statusCode: 503);
+            }
+        }
+        var body = new
+        {
+            accepted = ids.Length,
+            rejected = errors.Count,
+            ids,
+            errors = errors.Select(e => new { line = e.Line, error = e.Error }),
+        };
+        // Nothing storable at all is the client's error; a partly good batch is stored and reported.
+        return Results.Json(body, statusCode: events.Count == 0 && errors.Count > 0 ? 400 : 200);
+    }
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static long? ParseTime(string? s, string name)
+    {
+        if (Blank(s) is not { } v) return null;
+        if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
+            return t.ToUnixTimeMilliseconds();
+        throw new BadRequestException($"{name}: '{v}' is not an ISO 8601 time");
+    }
+
+    private static int? ParseSeverity(string? s)
+    {
+        if (Blank(s) is not { } v) return null;
+        if (int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 7) return n;
+        var i = Array.FindIndex(SeverityNames, x => string.Equals(x, v, StringComparison.OrdinalIgnoreCase));
+        if (i >= 0) return i;
+        throw new BadRequestException($"severity: '{v}' is not 0..7 or one of {string.Join(", ", SeverityNames)}");
+    }
+
+    private static int? ParseInt(string? s, string name, int min, int max)
+    {
+        if (Blank(s) is not { } v) return null;
+        if (int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max) return n;
+        throw new BadRequestException($"{name}: '{v}' is not a whole number from {min} to {max}");
+    }
+
+    private static long? ParseCursor(string? s)
+    {
+        if (Blank(s) is not { } v) return null;
+        if (long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return n;
+        throw new BadRequestException($"cursor: '{v}' is not a cursor returned by this API");
+    }
+
+    private sealed class BadRequestException(string message) : Exception(message);
+}

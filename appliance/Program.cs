@@ -1,0 +1,120 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Redoubt.Api;
+using Redoubt.Configuration;
+using Redoubt.Console;
+using Redoubt.Ingest;
+using Redoubt.Ingest.Syslog;
+using Redoubt.Storage;
+using Redoubt.Storage.Events;
+
+namespace Redoubt;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Any(a => a is "-h" or "--help"))
+        {
+            System.Console.WriteLine(CommandLine.Usage);
+            return 0;
+        }
+
+        try
+        {
+            await using var app = Build(args);
+            var log = app.Services.GetRequiredService<EventLog>();
+            try
+            {
+                await app.RunAsync();
+            }
+            finally
+            {
+                // Listeners have stopped: commit what is queued, then close the store.
+                await log.DisposeAsync();
+            }
+            return 0;
+        }
+        catch (Exception e) when (Explain(e) is { } line)
+        {
+            // One clear line the admin can act on; the stack trace helps nobody at start-up.
+            await System.Console.Error.WriteLineAsync("redoubt: " + line);
+            return 2;
+        }
+    }
+
+    private static string? Explain(Exception e) => e switch
+    {
+        StartupException s => s.Message,
+        StoreFormatException f => f.Message,
+        IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
+            $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
+        AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
+        _ => null,
+    };
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        LoadConfiguration(builder.Configuration, args);
+        builder.Host.UseSystemd();
+        // A start-up failure is reported as one line by Main; the host's own stack-trace dump would bury it.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+
+        var options = builder.Configuration.Get<RedoubtOptions>() ?? new RedoubtOptions();
+        ValidateAndPrepare(options);
+        var httpBind = Endpoints.Parse(options.Http, "http listener");
+
+        var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
+        builder.Services.AddSingleton(log);
+        builder.Services.Configure<RedoubtOptions>(builder.Configuration);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ListenerRegistry>();
+        builder.Services.AddHostedService<SyslogService>();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(httpBind);
+            k.AddServerHeader = false;
+        });
+
+        var app = builder.Build();
+        ConsoleFiles.UseSecurityHeaders(app);
+        ApiEndpoints.Map(app);
+        ConsoleFiles.Map(app);
+        app.Lifetime.ApplicationStarted.Register(() =>
+            app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",
+                httpBind, Path.GetFullPath(options.DataDir), log.Count));
+        return app;
+    }
+
+    /// <summary>appsettings.json, then /etc/redoubt/*.json, then REDOUBT__ environment variables, then the command line.</summary>
+    private static void LoadConfiguration(ConfigurationManager config, string[] args)
+    {
+        config.Sources.Clear();
+        config.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
+        var etc = Environment.GetEnvironmentVariable("REDOUBT_CONFIG_DIR") ?? "/etc/redoubt";
+        if (Directory.Exists(etc))
+            foreach (var file in Directory.GetFiles(etc, "*.json").Order(StringComparer.Ordinal))
+                config.AddJsonFile(file, optional: false, reloadOnChange: false);
+        config.AddEnvironmentVariables("REDOUBT__");
+        config.AddCommandLine(args, CommandLine.Switches);
+    }
+
+    private static void ValidateAndPrepare(RedoubtOptions options)
+    {
+        if (options.Syslog.MaxMessageBytes is < 480 or > 1024 * 1024)
+            throw new StartupException($"Syslog:MaxMessageBytes {options.Syslog.MaxMessageBytes} is outside 480..1048576");
+        options.DataDir = Path.GetFullPath(options.DataDir);
+        try
+        {
+            Directory.CreateDirectory(options.DataDir);
+            var probe = Path.Combine(options.DataDir, ".write-probe");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"data directory {options.DataDir} is not writable: {e.Message}", e);
+        }
+    }
+}
