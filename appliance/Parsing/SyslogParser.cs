@@ -138,8 +138,9 @@ public static class SyslogParser
         if (m[pos] != (byte)' ') { Fail5424(into, m, "expected space after structured data"); return; }
         pos++;
         var msg = m[pos..];
+        if (msg.IsEmpty) return; // "SD SP" with nothing after it: no MSG
         if (msg.Length >= 3 && msg[0] == 0xEF && msg[1] == 0xBB && msg[2] == 0xBF) msg = msg[3..];
-        into.Message = msg.IsEmpty ? null : Text(msg);
+        into.Message = Text(msg);
     }
 
     /// <summary>Reads `[id k="v" ...]+`; returns an error reason or null.</summary>
@@ -277,7 +278,7 @@ public static class SyslogParser
             into.Host = Text(word);
             pos += word.Length;
             if (pos >= m.Length) { into.Message = ""; return; }
-            pos++; // the space
+            while (pos < m.Length && m[pos] == (byte)' ') pos++; // one space, or more from sloppy relays
         }
 
         // TAG[PID]: MSG
@@ -317,6 +318,7 @@ public static class SyslogParser
             if (b == (byte)' ' || b == (byte)':' || b == (byte)'[' || b < 32) break;
             i++;
         }
+        if (i < m.Length && m[i] == (byte)' ') i = SpacedTagEnd(m, pos, i);
         if (i == pos || i >= m.Length) return false;
         tagLen = i - pos;
         bool hasPid = false;
@@ -336,7 +338,7 @@ public static class SyslogParser
                 // macOS ASL: "sandboxd[129] ([31211]): ..." - keep the "(sender): ..." annotation in MSG.
                 int closeParen = m[i..].IndexOf("): "u8);
                 int nextSpace = m[(i + 1)..].IndexOf((byte)' ');
-                if (closeParen > 0 && (nextSpace < 0 || nextSpace + 1 >= closeParen)) { msgStart = i + 1; return true; }
+                if (closeParen > 0 && nextSpace >= closeParen + 1) { msgStart = i + 1; return true; }
                 return false;
             }
         }
@@ -346,6 +348,32 @@ public static class SyslogParser
         if (m[i] == (byte)' ') { msgStart = i + 1; return true; }
         if (hasPid) { msgStart = i; return true; }
         return false;
+    }
+
+    /// <summary>
+    /// Tags with spaces ("Microsoft Word[14463]: ...") are accepted only when followed by a numeric `[PID]:`,
+    /// within 64 bytes. Returns the index of that '[' or <paramref name="fallback"/>.
+    /// </summary>
+    private static int SpacedTagEnd(ReadOnlySpan<byte> m, int pos, int fallback)
+    {
+        int limit = Math.Min(m.Length, pos + 64);
+        // sysklogd's own lines name their version in the tag: "syslogd 1.4.1: restart."
+        if (fallback + 1 < limit && IsDigit(m[fallback + 1]))
+        {
+            int v = fallback + 1;
+            while (v < limit && (IsDigit(m[v]) || m[v] == (byte)'.')) v++;
+            if (v < m.Length && m[v] == (byte)':' && (v + 1 == m.Length || m[v + 1] == (byte)' ')) return v;
+        }
+        for (int i = fallback; i < limit; i++)
+        {
+            byte b = m[i];
+            if (b == (byte)':' || b < 32) return fallback;
+            if (b != (byte)'[') continue;
+            int j = i + 1;
+            while (j < m.Length && IsDigit(m[j])) j++;
+            return j > i + 1 && j + 1 < m.Length && m[j] == (byte)']' && m[j + 1] == (byte)':' ? i : fallback;
+        }
+        return fallback;
     }
 
     private static ReadOnlySpan<byte> MonthNames => "JanFebMarAprMayJunJulAugSepOctNovDec"u8;

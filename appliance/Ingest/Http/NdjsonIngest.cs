@@ -18,10 +18,10 @@ public sealed record LineError(int Line, string Error);
 public static class NdjsonIngest
 {
     // Field names agents use for the same thing, most specific first.
-    private static readonly string[] TimeFields = ["@timestamp", "timestamp", "time", "ts", "EventTime", "TimeCreated", "UtcTime", "eventTime", "date"];
-    private static readonly string[] HostFields = ["host", "hostname", "Hostname", "HostName", "Computer", "computer_name", "ComputerName", "agent_hostname", "device"];
+    public static readonly string[] TimeFields = ["@timestamp", "timestamp", "time", "ts", "EventTime", "TimeCreated", "UtcTime", "TimeGenerated", "eventTime", "date"];
+    public static readonly string[] HostFields = ["host", "hostname", "Hostname", "HostName", "Computer", "computer_name", "ComputerName", "agent_hostname", "device"];
     private static readonly string[] AppFields = ["app", "app_name", "program", "SourceName", "source_name", "Channel", "service", "ident"];
-    private static readonly string[] MessageFields = ["message", "Message", "msg", "log"];
+    private static readonly string[] MessageFields = ["message", "Message", "msg", "SyslogMessage", "log"];
 
     public static async Task<(List<EventRecord> Events, List<LineError> Errors)> ReadAsync(
         PipeReader body, int maxLineBytes, string? sender, TimeProvider clock, CancellationToken cancellationToken)
