@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using Redoubt.Tests.Support;
+
+namespace Redoubt.Tests.Integration;
+
+/// <summary>Start, stop and restart of the real process.</summary>
+public sealed class LifecycleTests
+{
+    [Fact]
+    public async Task A_clean_stop_and_restart_shows_the_same_events()
+    {
+        var dir = Directory.CreateTempSubdirectory("redoubt-restart-").FullName;
+        try
+        {
+            List<string> before;
+            await using (var app = await ApplianceProcess.StartAsync(dir))
+            {
+                await Senders.SendTcpLinesAsync(app.SyslogPort, Loghub.Load("OpenSSH").Take(500).Select(l => l.Raw));
+                using var r = await app.PostNdjsonAsync("{\"host\":\"agent1\",\"message\":\"from an agent\"}\n");
+                r.EnsureSuccessStatusCode();
+                await app.WaitForEventCountAsync(501);
+                before = (await app.AllEventsAsync()).Select(e => e.ToString()).ToList();
+                Assert.Equal(0, await app.StopAsync());
+            }
+
+            await using (var again = await ApplianceProcess.StartAsync(dir))
+            {
+                var after = (await again.AllEventsAsync()).Select(e => e.ToString()).ToList();
+                Assert.Equal(before, after);
+                Assert.Equal(501, (await again.StatsAsync()).GetProperty("events").GetInt64());
+            }
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public async Task A_syslog_port_in_use_stops_start_up_with_one_line_naming_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("redoubt-busy-").FullName;
+        using var squatter = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        squatter.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var busy = ((IPEndPoint)squatter.LocalEndPoint!).Port;
+        await using var app = ApplianceProcess.Launch(dir, ApplianceProcess.FreePort(), busy);
+        Assert.Equal(2, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var lines = app.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("redoubt: ", StringComparison.Ordinal) && l.Contains($"udp 127.0.0.1:{busy}") && l.Contains("in use"));
+        Assert.DoesNotContain("   at ", app.Output); // no stack trace
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task An_http_port_in_use_stops_start_up_with_one_line_naming_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("redoubt-busy-").FullName;
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var busy = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        await using var app = ApplianceProcess.Launch(dir, busy, ApplianceProcess.FreePort());
+        Assert.Equal(2, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains(app.Output.Split('\n'), l => l.StartsWith("redoubt: cannot listen for http", StringComparison.Ordinal) && l.Contains(busy.ToString()));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task A_data_directory_that_cannot_be_written_stops_start_up_with_one_line_naming_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("redoubt-ro-").FullName;
+        var file = Path.Combine(dir, "not-a-dir");
+        await File.WriteAllTextAsync(file, "x");
+        var data = Path.Combine(file, "data"); // below a regular file: cannot be created, even by root
+        await using var app = ApplianceProcess.Launch(dir, ApplianceProcess.FreePort(), ApplianceProcess.FreePort(), "--data", data);
+        Assert.Equal(2, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains(app.Output.Split('\n'), l => l.StartsWith($"redoubt: data directory {data} is not writable", StringComparison.Ordinal));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task A_store_of_another_format_version_is_refused_with_a_clear_message()
+    {
+        var dir = Directory.CreateTempSubdirectory("redoubt-fmt-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "events"));
+        await File.WriteAllTextAsync(Path.Combine(dir, "events", "format.json"), """{"Kind":"redoubt-event-log","Version":99}""");
+        await using var app = ApplianceProcess.Launch(dir, ApplianceProcess.FreePort(), ApplianceProcess.FreePort());
+        Assert.Equal(2, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("format version 99", app.Output);
+        Assert.Equal("""{"Kind":"redoubt-event-log","Version":99}""", await File.ReadAllTextAsync(Path.Combine(dir, "events", "format.json")));
+        Directory.Delete(dir, true);
+    }
+}
