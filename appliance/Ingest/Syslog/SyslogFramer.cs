@@ -93,24 +93,25 @@ public sealed class SyslogFramer(int maxMessageBytes)
         reader.Advance(1);
         var bodyStart = reader.Position;
         var available = reader.Remaining;
-        var keep = Math.Min(length, MaxMessageBytes);
+        // Read up to two bytes past the limit: a counted frame may end in the sender's LF (or CRLF),
+        // which is trimmed and must not count as lost content.
+        var keep = Math.Min(length, MaxMessageBytes + 2L);
 
         if (available < keep)
         {
             if (!isCompleted) return false;
             // Peer closed mid-frame: keep what came, marked, rather than lose it.
-            frame = buffer.Slice(bodyStart);
+            frame = Limit(buffer.Slice(bodyStart), ref truncated);
             buffer = buffer.Slice(buffer.End);
             truncated = true;
             return true;
         }
 
-        frame = buffer.Slice(bodyStart, keep);
         truncated = keep < length;
+        frame = Limit(TrimOneLf(buffer.Slice(bodyStart, keep)), ref truncated);
         var consumedBody = Math.Min(length, available);
         buffer = buffer.Slice(buffer.GetPosition(consumedBody, bodyStart));
         _discardCounted = length - consumedBody;
-        frame = TrimOneLf(frame);
         return true;
     }
 
@@ -120,18 +121,13 @@ public sealed class SyslogFramer(int maxMessageBytes)
         var lf = buffer.PositionOf((byte)'\n');
         if (lf is { } at)
         {
-            var line = buffer.Slice(0, at);
-            if (line.Length > MaxMessageBytes)
-            {
-                frame = line.Slice(0, MaxMessageBytes);
-                truncated = true;
-            }
-            else frame = TrimCr(line);
+            // The CR of a CRLF trailer is not content: trim it before the size check.
+            frame = Limit(TrimCr(buffer.Slice(0, at)), ref truncated);
             buffer = buffer.Slice(buffer.GetPosition(1, at));
             return true;
         }
 
-        if (buffer.Length > MaxMessageBytes)
+        if (buffer.Length > MaxMessageBytes + 1L) // + 1: room for a CR whose LF has not arrived yet
         {
             frame = buffer.Slice(0, MaxMessageBytes);
             truncated = true;
@@ -143,13 +139,20 @@ public sealed class SyslogFramer(int maxMessageBytes)
         if (isCompleted)
         {
             // Last line without LF before the peer closed: still a message.
-            frame = TrimCr(buffer);
+            frame = Limit(TrimCr(buffer), ref truncated);
             buffer = buffer.Slice(buffer.End);
             return true;
         }
 
         frame = default;
         return false;
+    }
+
+    private ReadOnlySequence<byte> Limit(ReadOnlySequence<byte> frame, ref bool truncated)
+    {
+        if (frame.Length <= MaxMessageBytes) return frame;
+        truncated = true;
+        return frame.Slice(0, MaxMessageBytes);
     }
 
     private static ReadOnlySequence<byte> TrimOneLf(ReadOnlySequence<byte> frame)
