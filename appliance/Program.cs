@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Redoubt.Api;
+using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Console;
 using Redoubt.Ingest;
@@ -12,7 +13,10 @@ namespace Redoubt;
 
 public static class Program
 {
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => Cli.Cli.DispatchAsync(args);
+
+    /// <summary>`redoubt run`: the appliance itself, until SIGTERM.</summary>
+    public static async Task<int> RunAsync(string[] args)
     {
         if (args.Any(a => a is "-h" or "--help"))
         {
@@ -71,6 +75,9 @@ public static class Program
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ListenerRegistry>();
         builder.Services.AddHostedService<SyslogService>();
+        // After commit: every IEventSink registered here sees every durable event, in log order.
+        builder.Services.AddSingleton<EventFanout>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(httpBind);

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Redoubt.Api.Access;
+using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Http;
@@ -17,13 +19,13 @@ public static class ApiEndpoints
     {
         app.MapGet("/healthz", (EventLog log) => log.Failure is null
             ? Results.Text("ok\n")
-            : Results.Text("event log failed: " + log.Failure.Message + "\n", statusCode: 503));
+            : Results.Text("event log failed: " + log.Failure.Message + "\n", statusCode: 503)).AllowPublic();
 
         var api = app.MapGroup("/api/v1");
-        api.MapGet("/events", QueryEvents);
-        api.MapGet("/events/{id:long}", GetEvent);
-        api.MapGet("/stats", Stats);
-        api.MapPost("/ingest", Ingest);
+        api.MapGet("/events", QueryEvents).RequireScope(Scopes.EventsRead);
+        api.MapGet("/events/{id:long}", GetEvent).RequireScope(Scopes.EventsRead);
+        api.MapGet("/stats", Stats).RequireScope(Scopes.SummaryRead);
+        api.MapPost("/ingest", Ingest).RequireScope(Scopes.IngestWrite);
     }
 
     private static async Task<IResult> QueryEvents(HttpContext http, EventLog log)
@@ -75,8 +77,17 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static IResult Stats(EventLog log, ListenerRegistry listeners) => Results.Json(new
+    private static IResult Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout) => Results.Json(new
     {
+        committedUntil = log.CommittedUntil,
+        sinks = fanout.Progress.Select(p => new
+        {
+            name = p.Name,
+            appliedUntil = p.AppliedUntil,
+            applied = p.Applied,
+            failures = p.Failures,
+            lagBytes = Math.Max(0, log.CommittedUntil - p.AppliedUntil),
+        }),
         events = log.Stats.Events,
         parseErrors = log.Stats.ParseErrors,
         truncated = log.Stats.Truncated,

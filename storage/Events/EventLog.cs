@@ -221,6 +221,32 @@ public sealed class EventLog : IAsyncDisposable
         return new EventPage(results, null, scanned);
     }
 
+    /// <summary>Address one past the last committed event: where a consumer that is caught up waits.</summary>
+    public long CommittedUntil => _log.CommittedUntilAddress;
+
+    /// <summary>Address of the oldest event still held (retention moves it forward).</summary>
+    public long BeginAddress => _log.BeginAddress;
+
+    /// <summary>
+    /// Committed events in log order from <paramref name="fromAddress"/> (an event id, or a
+    /// <see cref="StoredEvent.NextId"/>), then waits for each later commit: the feed that
+    /// detection and the graph consume, so they only ever see durable events.
+    /// </summary>
+    public async IAsyncEnumerable<StoredEvent> ReadCommittedAsync(long fromAddress,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var iterator = _log.Scan(Math.Max(fromAddress, _log.BeginAddress), long.MaxValue);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            while (iterator.GetNext(out var entry, out var length, out var address, out var next))
+                yield return new StoredEvent(address, EventCodec.Decode(entry.AsMemory(0, length)), next);
+            bool more;
+            try { more = await iterator.WaitAsync(cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { yield break; }
+            if (!more) yield break;
+        }
+    }
+
     /// <summary>Reads one event by id (log address), or null when no event starts there.</summary>
     public async Task<EventRecord?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
@@ -237,9 +263,9 @@ public sealed class EventLog : IAsyncDisposable
         using var iterator = _log.Scan(first, last + 1);
         while (true)
         {
-            while (iterator.GetNext(out var entry, out var length, out var address, out _))
+            while (iterator.GetNext(out var entry, out var length, out var address, out var next))
             {
-                into.Add(new StoredEvent(address, EventCodec.Decode(entry.AsMemory(0, length))));
+                into.Add(new StoredEvent(address, EventCodec.Decode(entry.AsMemory(0, length)), next));
                 if (address >= last) return;
             }
             if (!await iterator.WaitAsync(cancellationToken).ConfigureAwait(false)) return;
@@ -266,7 +292,8 @@ public sealed class EventLog : IAsyncDisposable
     }
 }
 
-public readonly record struct StoredEvent(long Id, EventRecord Event);
+/// <summary>An event with its id (log address) and the address right after it, where the next event starts.</summary>
+public readonly record struct StoredEvent(long Id, EventRecord Event, long NextId);
 
 public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long? NextCursor, int Scanned);
 
