@@ -65,4 +65,9 @@ public sealed class EventRecord
     [Key(16)] public string? Source { get; set; }
     /// <summary>Which syslog format the header was read as ("rfc5424", "rfc3164"), or "json".</summary>
     [Key(17)] public string? Format { get; set; }
+    /// <summary>
+    /// Named fields a payload decoder found in the message (CEF, LEEF, key=value, JSON payloads), by
+    /// the names the payload used (CEF extension keys as sent: "src", "dpt"…). Null when none.
+    /// </summary>
+    [Key(18)] public Dictionary<string, string>? Fields { get; set; }
 }
