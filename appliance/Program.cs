@@ -7,7 +7,9 @@ using Redoubt.Console;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
+using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
+using Redoubt.Storage.State;
 
 namespace Redoubt;
 
@@ -28,13 +30,15 @@ public static class Program
         {
             await using var app = Build(args);
             var log = app.Services.GetRequiredService<EventLog>();
+            var state = app.Services.GetRequiredService<StateStore>();
             try
             {
                 await app.RunAsync();
             }
             finally
             {
-                // Listeners have stopped: commit what is queued, then close the store.
+                // Listeners and API have stopped: commit what is queued, checkpoint, then close the stores.
+                await state.DisposeAsync();
                 await log.DisposeAsync();
             }
             return 0;
@@ -51,6 +55,7 @@ public static class Program
     {
         StartupException s => s.Message,
         StoreFormatException f => f.Message,
+        StoreRecoveryException r => r.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
@@ -71,6 +76,9 @@ public static class Program
 
         var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
         builder.Services.AddSingleton(log);
+        // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
+        var state = StateStore.Open(new StateStoreOptions { Directory = Path.Combine(options.DataDir, "state") });
+        builder.Services.AddSingleton(state);
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ListenerRegistry>();
