@@ -4,11 +4,14 @@ using Redoubt.Api;
 using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Console;
+using Redoubt.Graph.Extraction;
+using Redoubt.Graph.Store;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
 using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
+using Redoubt.Storage.Graph;
 using Redoubt.Storage.State;
 
 namespace Redoubt;
@@ -31,13 +34,18 @@ public static class Program
             await using var app = Build(args);
             var log = app.Services.GetRequiredService<EventLog>();
             var state = app.Services.GetRequiredService<StateStore>();
+            var graph = app.Services.GetRequiredService<GraphStore>();
             try
             {
                 await app.RunAsync();
             }
             finally
             {
-                // Listeners and API have stopped: commit what is queued, checkpoint, then close the stores.
+                // Listeners, API and fan-out have stopped: derived sinks apply what they hold and take
+                // their final checkpoint, then the stores close, the event log last.
+                foreach (var sink in app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>())
+                    await sink.DisposeAsync();
+                await graph.DisposeAsync();
                 await state.DisposeAsync();
                 await log.DisposeAsync();
             }
@@ -79,6 +87,18 @@ public static class Program
         // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
         var state = StateStore.Open(new StateStoreOptions { Directory = Path.Combine(options.DataDir, "state") });
         builder.Services.AddSingleton(state);
+        // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
+        // address it covers; the sink replays what came after on start.
+        var graph = GraphStore.Open(new GraphStoreOptions
+        {
+            Directory = Path.Combine(options.DataDir, "graph"),
+            MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
+            IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
+        });
+        builder.Services.AddSingleton(graph);
+        builder.Services.AddSingleton<IGraphExtractor, SshdAuthExtractor>(); // placeholder until the extraction rules land
+        builder.Services.AddSingleton<GraphStoreSink>();
+        builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ListenerRegistry>();
