@@ -35,6 +35,8 @@ public static class Program
             var log = app.Services.GetRequiredService<EventLog>();
             var state = app.Services.GetRequiredService<StateStore>();
             var graph = app.Services.GetRequiredService<GraphStore>();
+            // Resolved now: RunAsync disposes the service provider when the host stops.
+            var checkpointedSinks = app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList();
             try
             {
                 await app.RunAsync();
@@ -43,8 +45,7 @@ public static class Program
             {
                 // Listeners, API and fan-out have stopped: derived sinks apply what they hold and take
                 // their final checkpoint, then the stores close, the event log last.
-                foreach (var sink in app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>())
-                    await sink.DisposeAsync();
+                foreach (var sink in checkpointedSinks) await sink.DisposeAsync();
                 await graph.DisposeAsync();
                 await state.DisposeAsync();
                 await log.DisposeAsync();
