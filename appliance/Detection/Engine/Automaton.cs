@@ -19,12 +19,18 @@ public sealed class Automaton
 
     public int States => _outStart.Length - 1;
     public int Patterns => _kinds.Length;
-    public long TableBytes => (long)_delta.Length * 4;
+    public long TableBytes => (long)_delta.Length * 4 + _alphabet.Length * 2;
 
-    public Automaton(IReadOnlyList<(string Text, AtomKind Kind, IReadOnlyList<int> Members)> patterns, ushort[] alphabet, int alphabetSize)
+    public Automaton(IReadOnlyList<(string Text, AtomKind Kind, IReadOnlyList<int> Members)> patterns)
     {
+        // The alphabet: characters that occur in some pattern; 0 stands for every other character.
+        var alphabet = new ushort[65536];
+        var size = 1;
+        foreach (var p in patterns)
+            foreach (var c in p.Text)
+                if (alphabet[c] == 0) alphabet[c] = checked((ushort)size++);
         _alphabet = alphabet;
-        _width = alphabetSize;
+        _width = size;
         _kinds = patterns.Select(p => p.Kind).ToArray();
         _lengths = patterns.Select(p => p.Text.Length).ToArray();
         _memberStart = new int[patterns.Count + 1];

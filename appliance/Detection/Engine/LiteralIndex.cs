@@ -15,24 +15,24 @@ public sealed class LiteralIndex
         public Dictionary<string, int[]>? Exact;
         public Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> ExactLookup;
         public Automaton? Automaton;
+        /// <summary>Patterns with non-ASCII characters, apart: their large alphabet would multiply the main table.</summary>
+        public Automaton? Wide;
     }
 
     private readonly SlotIndex[] _slots;
 
     public int IndexedSlots => _slots.Length;
-    public int Patterns => _slots.Sum(s => (s.Exact?.Count ?? 0) + (s.Automaton?.Patterns ?? 0));
-    public long AutomatonBytes => _slots.Sum(s => s.Automaton?.TableBytes ?? 0);
+    public int Patterns => _slots.Sum(s => (s.Exact?.Count ?? 0) + (s.Automaton?.Patterns ?? 0) + (s.Wide?.Patterns ?? 0));
+    public long AutomatonBytes => _slots.Sum(s => (s.Automaton?.TableBytes ?? 0) + (s.Wide?.TableBytes ?? 0));
+    public IEnumerable<(int Slot, int States, int Patterns, long Bytes)> Describe() =>
+        _slots.Select(s => (s.Slot, (s.Automaton?.States ?? 0) + (s.Wide?.States ?? 0),
+            (s.Exact?.Count ?? 0) + (s.Automaton?.Patterns ?? 0) + (s.Wide?.Patterns ?? 0),
+            (s.Automaton?.TableBytes ?? 0) + (s.Wide?.TableBytes ?? 0)));
 
     /// <param name="atoms">(member, slot, kind, folded text) for every gate atom.</param>
     public LiteralIndex(IEnumerable<(int Member, int Slot, AtomKind Kind, string Text)> atoms)
     {
         var list = atoms.Distinct().ToList();
-        // One alphabet for all automata: the characters that occur in some pattern.
-        var alphabet = new ushort[65536];
-        var size = 1;
-        foreach (var a in list.Where(a => a.Kind != AtomKind.Exact))
-            foreach (var c in a.Text)
-                if (alphabet[c] == 0) alphabet[c] = checked((ushort)size++);
 
         var slots = new List<SlotIndex>();
         foreach (var bySlot in list.GroupBy(a => a.Slot).OrderBy(g => g.Key))
@@ -48,7 +48,10 @@ public sealed class LiteralIndex
                 .GroupBy(a => (a.Text, a.Kind))
                 .Select(g => (g.Key.Text, g.Key.Kind, (IReadOnlyList<int>)g.Select(a => a.Member).Distinct().ToList()))
                 .ToList();
-            if (patterns.Count > 0) index.Automaton = new Automaton(patterns, alphabet, size);
+            var ascii = patterns.Where(p => p.Text.All(char.IsAscii)).ToList();
+            var wide = patterns.Where(p => !p.Text.All(char.IsAscii)).ToList();
+            if (ascii.Count > 0) index.Automaton = new Automaton(ascii);
+            if (wide.Count > 0) index.Wide = new Automaton(wide);
             slots.Add(index);
         }
         _slots = slots.ToArray();
@@ -65,6 +68,7 @@ public sealed class LiteralIndex
                 if (index.Exact is not null && index.ExactLookup.TryGetValue(value, out var members))
                     foreach (var m in members) bits[m >> 6] |= 1UL << m;
                 index.Automaton?.Scan(value, bits);
+                index.Wide?.Scan(value, bits);
             }
         }
     }

@@ -57,5 +57,6 @@ public sealed class RuleSet
     public int SourceCount => Sources.Length;
     public int GatedRules => Rules.Count(r => r.Gate.Count > 0);
     public int IndexPatterns => RuleIndex.Patterns;
+    public IEnumerable<(int Slot, int States, int Patterns, long Bytes)> RuleIndexDescribe() => RuleIndex.Describe();
     public long IndexBytes => RuleIndex.AutomatonBytes + SourceIndex.AutomatonBytes;
 }

@@ -74,6 +74,8 @@ public sealed class JsonEventReader(JsonFlattening flattening)
                         EnsurePath(pathLength + nameLength + 1);
                         var at = pathLength > 0 ? pathLength + 1 : 0;
                         var written = reader.CopyString(_path.AsSpan(at, nameLength));
+                        // Sigma names a field "as it appears in the log source" with spaces removed (Source Name → SourceName).
+                        if (_path.AsSpan(at, written).Contains(' ')) written = RemoveSpaces(_path.AsSpan(at, written));
                         var name = _path.AsSpan(at, written);
                         if (name.SequenceEqual("#attributes")) { nextSeparator = '_'; break; }
                         if (name.SequenceEqual("#text")) break;
@@ -93,6 +95,13 @@ public sealed class JsonEventReader(JsonFlattening flattening)
             while (frames.Count > frameFloor) frames.Pop();
             return false;
         }
+    }
+
+    private static int RemoveSpaces(Span<char> name)
+    {
+        var n = 0;
+        foreach (var c in name) if (c != ' ') name[n++] = c;
+        return n;
     }
 
     private void EnsurePath(int length)
