@@ -34,8 +34,9 @@ public sealed class Glob
     /// <summary>Plain text taken literally (no wildcards), e.g. after base64 encoding.</summary>
     public static Glob Plain(string text) => new([text], false, false);
 
-    public static Glob FromTokens(IReadOnlyList<GlobToken> tokens)
+    public static Glob FromTokens(IReadOnlyList<GlobToken> all)
     {
+        var tokens = all.Where(t => t.Kind != GlobTokenKind.Text || t.Text.Length > 0).ToList();
         var pieces = new List<string>();
         var current = new System.Text.StringBuilder();
         var leading = tokens.Count > 0 && tokens[0].Kind == GlobTokenKind.Star;
