@@ -33,6 +33,12 @@ public static class SigmaReader
                 "YAML syntax: " + (e.InnerException?.Message ?? e.Message), null, null));
             return result;
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this on some malformed flow collections (e.g. an unclosed '{' before '['), without a position.
+            result.Errors.Add(new RuleLoadError(file, 1, 0, ErrorCodes.YamlSyntax, "YAML syntax: the file cannot be parsed (" + e.Message + ")", null, null));
+            return result;
+        }
 
         foreach (var document in stream.Documents)
         {
