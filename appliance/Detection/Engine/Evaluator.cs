@@ -32,7 +32,7 @@ public sealed class Evaluator
     public Evaluator(RuleSet set)
     {
         _set = set;
-        _fields = new EventFields(set.Slots) { CollectKeywords = set.Keywords };
+        _fields = new EventFields(set.Slots);
         _json = new JsonEventReader(set.Map.Json);
         _ctx = new MatchContext(_fields);
         _sourceBits = new ulong[set.UngatedSources.Length];
@@ -52,9 +52,22 @@ public sealed class Evaluator
     /// <summary>Evaluates every applicable rule on one event; returns the number of hits given to <paramref name="hits"/>.</summary>
     public int Evaluate(long eventId, EventRecord record, IDetectionHitSink? hits)
     {
+        // Keeping every string value (for keyword rules) costs more than reading the fields rules
+        // name: do it only for events of a source that has keyword rules (a second read of the event).
+        _fields.CollectKeywords = _set.KeywordsInSources;
         Read(record);
         var activeCount = Classify();
         if (activeCount == 0) return 0;
+        if (!_fields.CollectKeywords && _set.Keywords)
+        {
+            for (var a = 0; a < activeCount; a++)
+            {
+                if (!_set.Sources[_active[a]].KeywordRules) continue;
+                _fields.CollectKeywords = true;
+                Read(record);
+                break;
+            }
+        }
 
         Array.Clear(_applicable);
         for (var a = 0; a < activeCount; a++)

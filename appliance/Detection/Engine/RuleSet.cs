@@ -23,6 +23,8 @@ public sealed class RuleSet
         public required int[] SlotOf;
         /// <summary>Rules that apply under this source (bitset over rule indices).</summary>
         public required ulong[] Rules;
+        /// <summary>Some rule of this source uses keywords: its events keep every string value.</summary>
+        public bool KeywordRules;
     }
 
     public required LogSourceMap Map { get; init; }
@@ -42,6 +44,8 @@ public sealed class RuleSet
     internal LiteralIndex RuleIndex { get; init; } = null!;
     internal ulong[] UngatedRules { get; init; } = [];
     internal int[] EntitySlots { get; init; } = [];
+    /// <summary>A log source's own condition uses keywords, so every event must keep all string values.</summary>
+    internal bool KeywordsInSources { get; init; }
 
     /// <summary>Entity name → field names that carry it, first present wins (Computer over the syslog host).</summary>
     public static readonly (string Entity, string[] Fields)[] EntityFields =

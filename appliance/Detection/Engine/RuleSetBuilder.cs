@@ -140,7 +140,11 @@ public static class RuleSetBuilder
             var applicable = new ulong[Math.Max(1, words)];
             foreach (var r in compiledRules)
                 if (r.Sources.Contains(s)) applicable[r.Index >> 6] |= 1UL << r.Index;
-            compiledSources[s] = new RuleSet.Source { Entry = map.Sources[s], When = whens[s], SlotOf = sourceSlots[s], Rules = applicable };
+            compiledSources[s] = new RuleSet.Source
+            {
+                Entry = map.Sources[s], When = whens[s], SlotOf = sourceSlots[s], Rules = applicable,
+                KeywordRules = compiledRules.Any(r => r.Sources.Contains(s) && UsesKeywords(r.Root)),
+            };
         }
 
         return new RuleSet
@@ -159,6 +163,7 @@ public static class RuleSetBuilder
             RuleIndex = new LiteralIndex(ruleAtoms),
             UngatedRules = ungatedRules,
             EntitySlots = entitySlots,
+            KeywordsInSources = whens.Any(UsesKeywords),
         };
     }
 
