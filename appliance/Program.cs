@@ -1,13 +1,16 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Redoubt.Api;
+using Redoubt.Api.Access;
 using Redoubt.Commit;
 using Redoubt.Configuration;
+using Redoubt.Hosting;
 using Redoubt.Console;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
 using Redoubt.Storage.Events;
+using Redoubt.Storage.State;
 
 namespace Redoubt;
 
@@ -28,14 +31,17 @@ public static class Program
         {
             await using var app = Build(args);
             var log = app.Services.GetRequiredService<EventLog>();
+            var state = app.Services.GetRequiredService<StateStore>();
             try
             {
+                await AccessSetup.PrepareAsync(app, app.Services.GetRequiredService<ConsoleAddress>().Url);
                 await app.RunAsync();
             }
             finally
             {
-                // Listeners have stopped: commit what is queued, then close the store.
+                // Listeners have stopped: commit what is queued, then close the stores.
                 await log.DisposeAsync();
+                await state.DisposeAsync();
             }
             return 0;
         }
@@ -69,10 +75,15 @@ public static class Program
         ValidateAndPrepare(options);
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
+        var clock = TimeProvider.System;
+        var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
         var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
         builder.Services.AddSingleton(log);
+        builder.Services.AddSingleton(OpenState(options.DataDir));
+        AccessSetup.AddServices(builder.Services, options.Access);
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(new ConsoleAddress($"https://{httpBind}/"));
         builder.Services.AddSingleton<ListenerRegistry>();
         builder.Services.AddHostedService<SyslogService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
@@ -80,22 +91,35 @@ public static class Program
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(httpBind);
+            // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
+            k.Listen(httpBind, l => l.UseHttps(tls.Certificate));
             k.AddServerHeader = false;
         });
 
         var app = builder.Build();
         ConsoleFiles.UseSecurityHeaders(app);
+        // After routing, before any endpoint: access is checked against the matched endpoint's metadata.
+        app.UseRouting();
+        app.UseMiddleware<AccessMiddleware>();
         ApiEndpoints.Map(app);
+        AccessSetup.MapEndpoints(app);
         ConsoleFiles.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
-            app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",
-                httpBind, Path.GetFullPath(options.DataDir), log.Count));
+            app.Logger.LogInformation("redoubt ready: console https://{Http}/ , data in {Data}, {Events} events stored; TLS certificate {Cert} ({Kind}, SHA-256 {Fingerprint})",
+                httpBind, Path.GetFullPath(options.DataDir), log.Count, tls.Source, tls.SelfSigned ? "self-signed" : "installed",
+                TlsCertificate.Fingerprint(tls.Certificate)));
         return app;
     }
 
+    /// <summary>Where the console answers, as the log tells the admin.</summary>
+    public sealed record ConsoleAddress(string Url);
+
+    /// <summary>The state store (users, sessions, tokens, audit; alerts and settings later) in DATA/state.</summary>
+    internal static StateStore OpenState(string dataDir) =>
+        StateStore.Open(new StateStoreOptions { Directory = Path.Combine(dataDir, "state") });
+
     /// <summary>appsettings.json, then /etc/redoubt/*.json, then REDOUBT__ environment variables, then the command line.</summary>
-    private static void LoadConfiguration(ConfigurationManager config, string[] args)
+    internal static void LoadConfiguration(ConfigurationManager config, string[] args)
     {
         config.Sources.Clear();
         config.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);

@@ -14,6 +14,8 @@ public static class Cli
     public static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
         ["run"] = new("run the appliance (the default when no command is given)", Program.RunAsync),
+        ["token"] = new("create, list or revoke API tokens (appliance stopped)", AccessCommands.Token),
+        ["admin"] = new("admin reset-password: recover the console's admin account (appliance stopped)", AccessCommands.Admin),
         ["version"] = new("print the version", _ => { System.Console.WriteLine(Version); return Task.FromResult(0); }),
     };
 

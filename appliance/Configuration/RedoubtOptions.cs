@@ -10,10 +10,20 @@ namespace Redoubt.Configuration;
 public sealed class RedoubtOptions
 {
     public string DataDir { get; set; } = "var";
-    /// <summary>Console and API listener, "ADDR:PORT".</summary>
-    public string Http { get; set; } = "127.0.0.1:8080";
+    /// <summary>Console and API listener, "ADDR:PORT". Always HTTPS (see <see cref="Tls"/>).</summary>
+    public string Http { get; set; } = "127.0.0.1:8443";
+    public TlsOptions Tls { get; set; } = new();
+    public Redoubt.Api.Access.AccessOptions Access { get; set; } = new();
     public SyslogOptions Syslog { get; set; } = new();
     public IngestOptions Ingest { get; set; } = new();
+}
+
+public sealed class TlsOptions
+{
+    /// <summary>PEM certificate (chain) of the console and API; unset = a self-signed one in DATA/tls/.</summary>
+    public string? CertificateFile { get; set; }
+    /// <summary>PEM private key (PKCS#8 or traditional) matching <see cref="CertificateFile"/>.</summary>
+    public string? KeyFile { get; set; }
 }
 
 public sealed class SyslogOptions
