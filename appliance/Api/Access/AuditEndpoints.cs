@@ -10,9 +10,9 @@ public static class AuditEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var audit = app.MapGroup("/api/v1/audit");
-        audit.MapGet("", Query);
-        audit.MapGet("/export", Export).Audited("audit.export");
+        var audit = app.MapGroup("/api/v1");
+        audit.MapGet("/audit", Query);
+        audit.MapGet("/audit/export", Export).Audited("audit.export");
     }
 
     internal static object Json(AuditEntry e) => new

@@ -13,10 +13,10 @@ public static class TokenEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var tokens = app.MapGroup("/api/v1/tokens");
-        tokens.MapGet("", List);
-        tokens.MapPost("", Create).NotAudited();
-        tokens.MapDelete("/{id}", Revoke).NotAudited();
+        var tokens = app.MapGroup("/api/v1");
+        tokens.MapGet("/tokens", List);
+        tokens.MapPost("/tokens", Create).NotAudited();
+        tokens.MapDelete("/tokens/{id}", Revoke).NotAudited();
     }
 
     internal static object Json(TokenRecord t, DateTimeOffset now) => new

@@ -9,11 +9,11 @@ public static class UserEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var users = app.MapGroup("/api/v1/users");
-        users.MapGet("", List);
-        users.MapPost("", Create).NotAudited();
-        users.MapPatch("/{name}", Change).NotAudited();
-        users.MapPost("/{name}/password", SetPassword).NotAudited();
+        var users = app.MapGroup("/api/v1"); // full tails below: a group route "" would end its pattern in a slash
+        users.MapGet("/users", List);
+        users.MapPost("/users", Create).NotAudited();
+        users.MapPatch("/users/{name}", Change).NotAudited();
+        users.MapPost("/users/{name}/password", SetPassword).NotAudited();
     }
 
     internal static object Json(UserRecord u) => new
