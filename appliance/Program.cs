@@ -9,6 +9,7 @@ using Redoubt.Console;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
+using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
 using Redoubt.Storage.State;
 
@@ -39,9 +40,9 @@ public static class Program
             }
             finally
             {
-                // Listeners have stopped: commit what is queued, then close the stores.
-                await log.DisposeAsync();
+                // Listeners and API have stopped: commit what is queued, checkpoint, then close the stores.
                 await state.DisposeAsync();
+                await log.DisposeAsync();
             }
             return 0;
         }
@@ -57,6 +58,7 @@ public static class Program
     {
         StartupException s => s.Message,
         StoreFormatException f => f.Message,
+        StoreRecoveryException r => r.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
@@ -79,6 +81,7 @@ public static class Program
         var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
         var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
         builder.Services.AddSingleton(log);
+        // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
         builder.Services.AddSingleton(OpenState(options.DataDir));
         AccessSetup.AddServices(builder.Services, options.Access);
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
