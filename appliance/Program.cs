@@ -75,6 +75,9 @@ public static class Program
 
         var options = builder.Configuration.Get<RedoubtOptions>() ?? new RedoubtOptions();
         ValidateAndPrepare(options);
+        // Before any store opens: a second process on the same data directory would corrupt its logs.
+        var dataLock = DataDirLock.Acquire(options.DataDir, "appliance");
+        builder.Services.AddSingleton(_ => dataLock); // a factory registration: disposed (unlocked) with the host
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
         var clock = TimeProvider.System;
@@ -100,6 +103,7 @@ public static class Program
         });
 
         var app = builder.Build();
+        app.Services.GetRequiredService<DataDirLock>(); // resolved, so the host owns it and unlocks it on dispose
         ConsoleFiles.UseSecurityHeaders(app);
         // After routing, before any endpoint: access is checked against the matched endpoint's metadata.
         app.UseRouting();

@@ -1,13 +1,17 @@
 using System.Globalization;
 using Redoubt.Api.Access;
+using Redoubt.Configuration;
+using Redoubt.Hosting;
+using Redoubt.Storage;
+using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.State;
 
 namespace Redoubt.Cli;
 
 /// <summary>
 /// `redoubt token …` and `redoubt admin …`: access administration on the box, against the data
-/// directory of a STOPPED appliance (the state store is one process's at a time). What they do is
-/// audited with actor "cli:OSUSER".
+/// directory of a STOPPED appliance (the state store is one process's at a time; the data
+/// directory lock makes them refuse while it runs). What they do is audited with actor "cli:OSUSER".
 /// </summary>
 public static class AccessCommands
 {
@@ -31,7 +35,8 @@ public static class AccessCommands
     {
         if (args.Length == 0) throw new UsageException("which token command?");
         var a = CliArgs.Parse(args[1..], ["--data", "--name", "--scopes", "--days"], []);
-        await using var state = Open(a.DataDir());
+        await using var opened = Open(a.DataDir());
+        var state = opened.Store;
         var clock = TimeProvider.System;
         var tokens = new TokenStore(state, clock);
         var audit = new AuditLog(state, clock);
@@ -84,7 +89,8 @@ public static class AccessCommands
         if (args.Length == 0 || args[0] != "reset-password") throw new UsageException(args.Length == 0 ? "which admin command?" : $"unknown admin command '{args[0]}'");
         var a = CliArgs.Parse(args[1..], ["--data", "--user"], ["--password-stdin"]);
         var dataDir = a.DataDir();
-        await using var state = Open(dataDir);
+        await using var opened = Open(dataDir);
+        var state = opened.Store;
         var clock = TimeProvider.System;
         var users = new UserStore(state, clock);
         var all = users.List();
@@ -111,16 +117,38 @@ public static class AccessCommands
 
     private static string Actor => "cli:" + Environment.UserName;
 
-    private static StateStore Open(string dataDir)
+    /// <summary>The data directory's lock (refused while the appliance runs) and its state store; dispose both.</summary>
+    private sealed class OpenedState(DataDirLock dataLock, StateStore store) : IAsyncDisposable
+    {
+        public StateStore Store => store;
+
+        public async ValueTask DisposeAsync()
+        {
+            await store.DisposeAsync();
+            dataLock.Dispose();
+        }
+    }
+
+    private static OpenedState Open(string dataDir)
     {
         if (!Directory.Exists(dataDir)) throw new AccessException(1, "no_data_dir", $"no data directory {dataDir} (use --data DIR)");
+        DataDirLock dataLock;
         try
         {
-            return Program.OpenState(dataDir);
+            dataLock = DataDirLock.Acquire(dataDir, "admin command");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (StartupException e)
         {
-            throw new AccessException(1, "state_unavailable", $"cannot open the state store in {dataDir} (stop the appliance first): {e.Message}");
+            throw new AccessException(1, "appliance_running", e.Message);
+        }
+        try
+        {
+            return new OpenedState(dataLock, Program.OpenState(dataDir));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or StoreFormatException or StoreRecoveryException)
+        {
+            dataLock.Dispose();
+            throw new AccessException(1, "state_unavailable", $"cannot open the state store in {dataDir}: {e.Message}");
         }
     }
 

@@ -114,6 +114,24 @@ public sealed class AccessCommandsTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    [Fact]
+    public async Task Admin_commands_refuse_to_run_beside_a_running_appliance_and_a_second_appliance_refuses_to_start()
+    {
+        await using var app = await ApplianceProcess.StartAsync();
+        var (code, stdout, stderr) = await ApplianceProcess.RunCliAsync(app.DataDir, "token", "create", "--data", app.DataDir, "--name", "x", "--scopes", "admin");
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Contains($"data directory {app.DataDir} is in use by another redoubt process", stderr);
+        Assert.Contains("stop the appliance first", stderr);
+        Assert.Contains("redoubt.lock", stderr);
+
+        await using var second = ApplianceProcess.Launch(app.DataDir, ApplianceProcess.FreePort(), ApplianceProcess.FreePort());
+        Assert.Equal(2, await second.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("is in use by another redoubt process", second.Output);
+        using var stillFine = await app.Http.GetAsync("/api/v1/stats");
+        Assert.Equal(HttpStatusCode.OK, stillFine.StatusCode);
+    }
+
     [Theory]
     [InlineData(2, "--scopes is required", "token", "create", "--name", "x")]
     [InlineData(1, "'events:write' is not a scope", "token", "create", "--name", "x", "--scopes", "events:write")]
