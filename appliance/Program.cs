@@ -35,7 +35,7 @@ public static class Program
             var state = app.Services.GetRequiredService<StateStore>();
             try
             {
-                await AccessSetup.PrepareAsync(app, app.Services.GetRequiredService<ConsoleAddress>().Url);
+                AccessSetup.Prepare(app, app.Services.GetRequiredService<ConsoleAddress>().Url);
                 await app.RunAsync();
             }
             finally

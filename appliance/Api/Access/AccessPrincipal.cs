@@ -63,5 +63,7 @@ public sealed class AccessOptions
 {
     /// <summary>How long a console sign-in lasts (absolute, not sliding).</summary>
     public double SessionHours { get; set; } = 8;
+    /// <summary>Audit entries older than this are deleted (export them first if a site keeps more).</summary>
+    public int AuditRetentionDays { get; set; } = 400;
     public LockoutOptions Lockout { get; set; } = new();
 }

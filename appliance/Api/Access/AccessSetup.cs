@@ -14,6 +14,7 @@ public static class AccessSetup
         services.AddSingleton<AuditLog>();
         services.AddSingleton<SetupCode>();
         services.AddSingleton(sp => new LoginThrottle(sp.GetRequiredService<TimeProvider>(), options.Lockout));
+        services.AddHostedService<AccessMaintenance>();
     }
 
     public static void MapEndpoints(IEndpointRouteBuilder app)
@@ -24,11 +25,9 @@ public static class AccessSetup
         AuditEndpoints.Map(app);
     }
 
-    /// <summary>Before listening: drop expired sessions, and with no admin yet, make the setup code (printed once listening).</summary>
-    public static async Task PrepareAsync(WebApplication app, string consoleUrl)
+    /// <summary>Before listening: with no admin yet, make the setup code (printed once listening).</summary>
+    public static void Prepare(WebApplication app, string consoleUrl)
     {
-        var sessions = app.Services.GetRequiredService<SessionStore>();
-        await sessions.DeleteExpiredAsync();
         var users = app.Services.GetRequiredService<UserStore>();
         if (users.AnyEnabledAdmin()) return;
         var code = app.Services.GetRequiredService<SetupCode>().Issue();

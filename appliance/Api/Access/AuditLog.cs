@@ -82,6 +82,19 @@ public sealed class AuditLog
         return all.Take(q.Limit).ToList();
     }
 
+    /// <summary>Removes entries older than <paramref name="before"/> (the retention policy); returns how many.</summary>
+    public async Task<int> DeleteOlderThanAsync(DateTimeOffset before, CancellationToken ct = default)
+    {
+        var cutoff = before.ToUnixTimeMilliseconds();
+        var n = 0;
+        foreach (var (key, e) in _store.List<AuditEntry>(Collection))
+        {
+            if (e.TimeMs >= cutoff) break; // keys are sequence numbers: oldest first, and time only grows
+            if (await _store.DeleteAsync(Collection, key, ct)) n++;
+        }
+        return n;
+    }
+
     /// <summary>Everything, oldest first (the export).</summary>
     public IEnumerable<AuditEntry> All() => _store.List<AuditEntry>(Collection).Select(kv => kv.Value).OrderBy(e => e.Seq);
 }

@@ -43,4 +43,18 @@ public sealed class AuditLogTests
         await audit.RecordOncePerHourAsync("use t1 127.0.0.1", "token:t1", "token.use", "ok", "token:t1", "127.0.0.1", null);
         Assert.Equal(3, audit.All().Count());
     }
+
+    [Fact]
+    public async Task Retention_removes_only_entries_older_than_the_cutoff()
+    {
+        await using var dir = new StateDir();
+        var audit = new AuditLog(dir.Store, _clock);
+        for (var i = 0; i < 15; i++)
+        {
+            await audit.RecordAsync("user:admin", "login");
+            _clock.Advance(TimeSpan.FromDays(1));
+        }
+        Assert.Equal(5, await audit.DeleteOlderThanAsync(DateTimeOffset.Parse("2026-03-06T00:00:00Z")));
+        Assert.Equal(Enumerable.Range(6, 10).Select(i => (long)i), audit.All().Select(e => e.Seq));
+    }
 }
