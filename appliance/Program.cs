@@ -35,7 +35,6 @@ public static class Program
             var state = app.Services.GetRequiredService<StateStore>();
             try
             {
-                AccessSetup.Prepare(app, app.Services.GetRequiredService<ConsoleAddress>().Url);
                 await app.RunAsync();
             }
             finally
@@ -89,7 +88,6 @@ public static class Program
         AccessSetup.AddServices(builder.Services, options.Access);
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(clock);
-        builder.Services.AddSingleton(new ConsoleAddress($"https://{httpBind}/"));
         builder.Services.AddSingleton<ListenerRegistry>();
         builder.Services.AddHostedService<SyslogService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
@@ -111,15 +109,14 @@ public static class Program
         ApiEndpoints.Map(app);
         AccessSetup.MapEndpoints(app);
         ConsoleFiles.Map(app);
+        // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
+        AccessSetup.Prepare(app, $"https://{httpBind}/");
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("redoubt ready: console https://{Http}/ , data in {Data}, {Events} events stored; TLS certificate {Cert} ({Kind}, SHA-256 {Fingerprint})",
                 httpBind, Path.GetFullPath(options.DataDir), log.Count, tls.Source, tls.SelfSigned ? "self-signed" : "installed",
                 TlsCertificate.Fingerprint(tls.Certificate)));
         return app;
     }
-
-    /// <summary>Where the console answers, as the log tells the admin.</summary>
-    public sealed record ConsoleAddress(string Url);
 
     /// <summary>The state store (users, sessions, tokens, audit; alerts and settings later) in DATA/state.</summary>
     internal static StateStore OpenState(string dataDir) =>
