@@ -35,7 +35,8 @@ public static class AccessCommands
     {
         if (args.Length == 0) throw new UsageException("which token command?");
         var a = CliArgs.Parse(args[1..], ["--data", "--name", "--scopes", "--days"], []);
-        await using var opened = Open(a.DataDir());
+        // Only create may make the data directory: an installer makes the first agent token before the first start.
+        await using var opened = Open(a.DataDir(), create: args[0] == "create");
         var state = opened.Store;
         var clock = TimeProvider.System;
         var tokens = new TokenStore(state, clock);
@@ -129,8 +130,9 @@ public static class AccessCommands
         }
     }
 
-    private static OpenedState Open(string dataDir)
+    private static OpenedState Open(string dataDir, bool create = false)
     {
+        if (create) Directory.CreateDirectory(dataDir);
         if (!Directory.Exists(dataDir)) throw new AccessException(1, "no_data_dir", $"no data directory {dataDir} (use --data DIR)");
         DataDirLock dataLock;
         try
