@@ -117,8 +117,9 @@ public sealed class ApiSecurityTests(SecuredAppliance fixture) : IClassFixture<S
         var failures = new List<string>();
         foreach (var route in fixture.Routes.Where(r => !PublicRoutes.Contains(r.ToString())))
         {
-            var scope = AccessMiddleware.RequiredScopeOf(route.Metadata);
-            if (scope is null) continue; // any signed-in caller: nothing to lack
+            // The policy, stated here independently of the middleware: declared scope, else admin.
+            if (route.Metadata.GetMetadata<SignedInEndpoint>() is not null) continue; // any signed-in caller: nothing to lack
+            var scope = route.Metadata.GetMetadata<RequiredScope>()?.Scope ?? Scopes.Admin;
 
             var lacking = Scopes.All.Where(s => s != scope && s != Scopes.Admin).ToArray();
             using (var without = App.NewClient(bearer: await fixture.TokenAsync(lacking)))
@@ -158,6 +159,15 @@ public sealed class ApiSecurityTests(SecuredAppliance fixture) : IClassFixture<S
         // The same session with its token goes through: the check is the token, not the cookie.
         using var ok = await fixture.Admin.SendAsync(HttpMethod.Post, "/api/v1/tokens", new { name = "csrf ok", scopes = new[] { Scopes.EventsRead } });
         Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
+    }
+
+    [Fact]
+    public void Endpoints_without_a_declaration_are_admin_only()
+    {
+        var undeclared = fixture.Routes.Where(r => r.Metadata.GetMetadata<RequiredScope>() is null
+            && r.Metadata.GetMetadata<SignedInEndpoint>() is null && r.Metadata.GetMetadata<PublicEndpoint>() is null).ToList();
+        Assert.Contains(undeclared, r => r.ToString() == "POST /api/v1/users"); // users endpoints rely on the default
+        Assert.All(undeclared, r => Assert.Equal(Scopes.Admin, AccessMiddleware.RequiredScopeOf(r.Metadata)));
     }
 
     [Fact]
