@@ -8,7 +8,14 @@ using Redoubt.Tests.Support;
 
 namespace Redoubt.Tests.Api.Access;
 
-/// <summary>One appliance, set up with an admin, shared by the endpoint-sweeping tests below.</summary>
+/// <summary>One appliance started for the whole collection: fewer starts on a busy 2-core machine.</summary>
+[CollectionDefinition(Name)]
+public sealed class SecuredApplianceCollection : ICollectionFixture<SecuredAppliance>
+{
+    public const string Name = "secured appliance";
+}
+
+/// <summary>One appliance, set up with an admin, shared by the endpoint sweeps and the session tests.</summary>
 public sealed class SecuredAppliance : IAsyncLifetime
 {
     public const string AdminPassword = "admin password for tests";
@@ -46,7 +53,8 @@ public sealed class SecuredAppliance : IAsyncLifetime
 /// Issue 7 item 19: every endpoint, enumerated from the real host, is checked for authentication,
 /// scope and CSRF, so endpoints added later are covered without being listed here.
 /// </summary>
-public sealed class ApiSecurityTests(SecuredAppliance fixture) : IClassFixture<SecuredAppliance>
+[Collection(SecuredApplianceCollection.Name)]
+public sealed class ApiSecurityTests(SecuredAppliance fixture)
 {
     private ApplianceProcess App => fixture.App;
 
