@@ -6,6 +6,7 @@ using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Hosting;
 using Redoubt.Console;
+using Redoubt.Detection;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
@@ -58,6 +59,7 @@ public static class Program
         StartupException s => s.Message,
         StoreFormatException f => f.Message,
         StoreRecoveryException r => r.Message,
+        Detection.LogSources.LogSourceMapException m => "log source map: " + m.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
@@ -91,6 +93,7 @@ public static class Program
         builder.Services.AddSingleton<ListenerRegistry>();
         builder.Services.AddHostedService<SyslogService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
+        builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
         builder.WebHost.ConfigureKestrel(k =>
@@ -108,6 +111,7 @@ public static class Program
         app.UseMiddleware<AccessMiddleware>();
         ApiEndpoints.Map(app);
         AccessSetup.MapEndpoints(app);
+        DetectionEndpoints.Map(app);
         ConsoleFiles.Map(app);
         // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
         AccessSetup.Prepare(app, $"https://{httpBind}/");
