@@ -5,6 +5,7 @@ using Redoubt.Api.Access;
 using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Hosting;
+using Redoubt.Hosting.Admin;
 using Redoubt.Console;
 using Redoubt.Detection;
 using Redoubt.Graph.Extraction;
@@ -118,6 +119,11 @@ public static class Program
         builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
+        // systemd: WATCHDOG=1 while the event log is healthy (READY=1 comes from UseSystemd once Kestrel listens).
+        builder.Services.AddSingleton<WatchdogKeepAlive>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WatchdogKeepAlive>());
+        // `redoubt status`, `redoubt token …` against the running process: DATA/admin.sock, root and the service user only.
+        builder.Services.AddHostedService<AdminSocketServer>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
@@ -132,11 +138,14 @@ public static class Program
         app.UseRouting();
         app.UseMiddleware<AccessMiddleware>();
         ApiEndpoints.Map(app);
+        SystemEndpoint.Map(app);
         AccessSetup.MapEndpoints(app);
         DetectionEndpoints.Map(app);
         ConsoleFiles.Map(app);
         // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
         AccessSetup.Prepare(app, $"https://{httpBind}/");
+        if (options.Appliance.SetupCodeFile is { Length: > 0 } setupCodeFile)
+            SetupCodeFile.Attach(app, app.Services.GetRequiredService<SetupCode>(), setupCodeFile);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("redoubt ready: console https://{Http}/ , data in {Data}, {Events} events stored; TLS certificate {Cert} ({Kind}, SHA-256 {Fingerprint})",
                 httpBind, Path.GetFullPath(options.DataDir), log.Count, tls.Source, tls.SelfSigned ? "self-signed" : "installed",
@@ -148,12 +157,15 @@ public static class Program
     internal static StateStore OpenState(string dataDir) =>
         StateStore.Open(new StateStoreOptions { Directory = Path.Combine(dataDir, "state") });
 
+    /// <summary>/etc/redoubt, or REDOUBT_CONFIG_DIR (tests point it elsewhere so the machine's config never leaks in).</summary>
+    public static string ConfigDir => Environment.GetEnvironmentVariable("REDOUBT_CONFIG_DIR") ?? "/etc/redoubt";
+
     /// <summary>appsettings.json, then /etc/redoubt/*.json, then REDOUBT__ environment variables, then the command line.</summary>
     internal static void LoadConfiguration(ConfigurationManager config, string[] args)
     {
         config.Sources.Clear();
         config.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);
-        var etc = Environment.GetEnvironmentVariable("REDOUBT_CONFIG_DIR") ?? "/etc/redoubt";
+        var etc = ConfigDir;
         if (Directory.Exists(etc))
             foreach (var file in Directory.GetFiles(etc, "*.json").Order(StringComparer.Ordinal))
                 config.AddJsonFile(file, optional: false, reloadOnChange: false);

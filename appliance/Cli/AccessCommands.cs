@@ -1,17 +1,15 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Redoubt.Api.Access;
-using Redoubt.Configuration;
-using Redoubt.Hosting;
-using Redoubt.Storage;
-using Redoubt.Storage.Checkpoints;
-using Redoubt.Storage.State;
+using Redoubt.Hosting.Admin;
 
 namespace Redoubt.Cli;
 
 /// <summary>
-/// `redoubt token …` and `redoubt admin …`: access administration on the box, against the data
-/// directory of a STOPPED appliance (the state store is one process's at a time; the data
-/// directory lock makes them refuse while it runs). What they do is audited with actor "cli:OSUSER".
+/// `redoubt token …` and `redoubt admin …`: access administration on the box. Through the admin
+/// socket while the appliance runs, else on the stopped appliance's data directory (see
+/// <see cref="AdminChannel"/>); the work itself is <see cref="AccessAdminCommands"/> either way.
+/// Audited with actor "cli:OSUSER".
 /// </summary>
 public static class AccessCommands
 {
@@ -21,63 +19,55 @@ public static class AccessCommands
                redoubt token revoke ID [--data DIR]
         create prints the token on stdout (once: only its hash is kept) and what it is on stderr.
         scopes: summary:read alerts:read alerts:write events:read graph:read ingest:write imports:write admin (all of them)
-        --days: lifetime, 1 to 3650 (default 90). Run these while the appliance is stopped.
+        --days: lifetime, 1 to 3650 (default 90).
+        Works with the appliance running (through its admin socket, DATA/admin.sock: run as root or
+        the service user) or stopped (on the data directory; create may make it, for an installer).
         """;
 
     public const string AdminUsage = """
         usage: redoubt admin reset-password [--user NAME] [--password-stdin] [--data DIR]
         Sets a new password (asked twice on the terminal, or one line from stdin with --password-stdin),
         re-enables the account and ends its sessions. Without --user: the only admin.
-        Run it while the appliance is stopped.
+        Works with the appliance running (admin socket) or stopped (data directory).
         """;
 
-    public static Task<int> Token(string[] args) => Run(TokenUsage, async () =>
+    public static Task<int> Token(string[] args) => Run(TokenUsage, args, async () =>
     {
         if (args.Length == 0) throw new UsageException("which token command?");
         var a = CliArgs.Parse(args[1..], ["--data", "--name", "--scopes", "--days"], []);
-        // Only create may make the data directory: an installer makes the first agent token before the first start.
-        await using var opened = Open(a.DataDir(), create: args[0] == "create");
-        var state = opened.Store;
-        var clock = TimeProvider.System;
-        var tokens = new TokenStore(state, clock);
-        var audit = new AuditLog(state, clock);
         switch (args[0])
         {
             case "create":
                 {
                     var name = a["--name"] ?? throw new UsageException("--name is required (what or who will use the token)");
-                    var scopes = (a["--scopes"] ?? throw new UsageException("--scopes is required"))
-                        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    var days = a["--days"] is { } d
-                        ? int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= TokenEndpoints.MaxDays ? n
-                            : throw new UsageException($"--days must be 1 to {TokenEndpoints.MaxDays}")
-                        : TokenEndpoints.DefaultDays;
-                    var (token, record) = await tokens.CreateAsync(name, scopes, clock.GetUtcNow().AddDays(days), Actor);
-                    await audit.RecordAsync(Actor, "token.create", target: "token:" + record.Id,
-                        detail: $"'{record.Name}', scopes {string.Join(' ', record.Scopes)}, expires {AccessJson.Iso(record.ExpiresAtMs)}");
-                    System.Console.Out.WriteLine(token);
+                    var scopes = new JsonArray();
+                    foreach (var s in (a["--scopes"] ?? throw new UsageException("--scopes is required"))
+                        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) scopes.Add(s);
+                    var request = new JsonObject { ["name"] = name, ["scopes"] = scopes };
+                    if (a["--days"] is { } d)
+                        request["days"] = int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= TokenEndpoints.MaxDays ? n
+                            : throw new UsageException($"--days must be 1 to {TokenEndpoints.MaxDays}");
+                    // Only create may make the data directory: an installer makes the first agent token before the first start.
+                    var t = Expect(await AdminChannel.RunAsync(a.Options(), "token.create", request, createDataDir: true));
+                    System.Console.Out.WriteLine((string?)t["token"]);
                     await System.Console.Error.WriteLineAsync(
-                        $"token {record.Id} '{record.Name}' created: scopes {string.Join(' ', record.Scopes)}, expires {AccessJson.Iso(record.ExpiresAtMs)}. " +
+                        $"token {t["id"]} '{t["name"]}' created: scopes {Scopes(t)}, expires {t["expiresAt"]}. " +
                         "It is shown only now; send it as 'Authorization: Bearer TOKEN'.");
                     return 0;
                 }
             case "list":
                 {
-                    var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+                    var list = Expect(await AdminChannel.RunAsync(a.Options(), "token.list", []));
                     System.Console.Out.WriteLine($"{"ID",-12}  {"STATE",-7}  {"EXPIRES",-20}  {"LAST USED",-20}  {"NAME",-24}  SCOPES");
-                    foreach (var t in tokens.List())
-                    {
-                        var stateText = t.RevokedAtMs is not null ? "revoked" : t.ExpiresAtMs <= now ? "expired" : "active";
-                        System.Console.Out.WriteLine($"{t.Id,-12}  {stateText,-7}  {Short(t.ExpiresAtMs),-20}  {Short(t.LastUsedAtMs),-20}  {t.Name,-24}  {string.Join(',', t.Scopes)}");
-                    }
+                    foreach (var t in list["tokens"]!.AsArray())
+                        System.Console.Out.WriteLine($"{t!["id"],-12}  {t["state"],-7}  {Short(t["expiresAt"]),-20}  {Short(t["lastUsedAt"]),-20}  {t["name"],-24}  {Scopes(t).Replace(' ', ',')}");
                     return 0;
                 }
             case "revoke":
                 {
                     if (a.Positionals.Count != 1) throw new UsageException("name the token id to revoke (see `redoubt token list`)");
-                    var record = await tokens.RevokeAsync(a.Positionals[0], Actor);
-                    await audit.RecordAsync(Actor, "token.revoke", target: "token:" + record.Id, detail: $"'{record.Name}'");
-                    System.Console.Out.WriteLine($"token {record.Id} '{record.Name}' revoked");
+                    var t = Expect(await AdminChannel.RunAsync(a.Options(), "token.revoke", new JsonObject { ["id"] = a.Positionals[0] }));
+                    System.Console.Out.WriteLine($"token {t["id"]} '{t["name"]}' revoked");
                     return 0;
                 }
             default:
@@ -85,81 +75,30 @@ public static class AccessCommands
         }
     });
 
-    public static Task<int> Admin(string[] args) => Run(AdminUsage, async () =>
+    public static Task<int> Admin(string[] args) => Run(AdminUsage, args, async () =>
     {
         if (args.Length == 0 || args[0] != "reset-password") throw new UsageException(args.Length == 0 ? "which admin command?" : $"unknown admin command '{args[0]}'");
         var a = CliArgs.Parse(args[1..], ["--data", "--user"], ["--password-stdin"]);
-        var dataDir = a.DataDir();
-        await using var opened = Open(dataDir);
-        var state = opened.Store;
-        var clock = TimeProvider.System;
-        var users = new UserStore(state, clock);
-        var all = users.List();
-        if (all.Count == 0)
-            throw new AccessException(1, "no_users", "there are no users yet: start the appliance and create the admin with the setup code it prints");
-        UserRecord user;
-        if (a["--user"] is { } name)
-            user = users.TryGet(name, out var u) ? u : throw new AccessException(1, "no_such_user", $"no user named '{name}'; users: {string.Join(", ", all.Select(x => x.Name))}");
-        else
-        {
-            var admins = all.Where(x => x.Role == Roles.Admin).ToList();
-            user = admins.Count == 1 ? admins[0]
-                : throw new UsageException($"name the user with --user (admins: {string.Join(", ", admins.Select(x => x.Name))})");
-        }
-
-        var password = a.Has("--password-stdin") ? System.Console.In.ReadLine() ?? "" : Prompt(user.Name);
-        user = await users.SetPasswordAsync(user.Name, password);
-        user = await users.UpdateAsync(user.Name, x => x.Disabled = false);
-        var ended = await new SessionStore(state, clock).DeleteAllOfAsync(user.Name);
-        await new AuditLog(state, clock).RecordAsync(Actor, "password.reset", target: "user:" + user.Name, detail: $"on the box; account enabled; {ended} session(s) ended");
-        System.Console.Out.WriteLine($"password of '{user.Name}' ({user.Role}) reset; the account is enabled; {ended} session(s) ended. Start the appliance and sign in.");
+        var password = a.Has("--password-stdin") ? System.Console.In.ReadLine() ?? "" : Prompt(a["--user"] ?? "the admin");
+        var request = new JsonObject { ["password"] = password };
+        if (a["--user"] is { } user) request["user"] = user;
+        var r = Expect(await AdminChannel.RunAsync(a.Options(), "admin.reset-password", request));
+        System.Console.Out.WriteLine($"password of '{r["user"]}' ({r["role"]}) reset; the account is enabled; {r["sessionsEnded"]} session(s) ended. Sign in with it.");
         return 0;
     });
 
-    private static string Actor => "cli:" + Environment.UserName;
+    /// <summary>The reply's result, or the refusal as an exception carrying its exit code.</summary>
+    internal static JsonNode Expect(AdminReply reply) =>
+        reply.Ok ? reply.Result ?? new JsonObject() : throw new AdminException(reply.Error ?? "failed", reply.Message ?? "failed", reply.ExitCode);
 
-    /// <summary>The data directory's lock (refused while the appliance runs) and its state store; dispose both.</summary>
-    private sealed class OpenedState(DataDirLock dataLock, StateStore store) : IAsyncDisposable
-    {
-        public StateStore Store => store;
-
-        public async ValueTask DisposeAsync()
-        {
-            await store.DisposeAsync();
-            dataLock.Dispose();
-        }
-    }
-
-    private static OpenedState Open(string dataDir, bool create = false)
-    {
-        if (create) Directory.CreateDirectory(dataDir);
-        if (!Directory.Exists(dataDir)) throw new AccessException(1, "no_data_dir", $"no data directory {dataDir} (use --data DIR)");
-        DataDirLock dataLock;
-        try
-        {
-            dataLock = DataDirLock.Acquire(dataDir, "admin command");
-        }
-        catch (StartupException e)
-        {
-            throw new AccessException(1, "appliance_running", e.Message);
-        }
-        try
-        {
-            return new OpenedState(dataLock, Program.OpenState(dataDir));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or StoreFormatException or StoreRecoveryException)
-        {
-            dataLock.Dispose();
-            throw new AccessException(1, "state_unavailable", $"cannot open the state store in {dataDir}: {e.Message}");
-        }
-    }
+    private static string Scopes(JsonNode t) => string.Join(' ', t["scopes"]!.AsArray().Select(s => (string?)s));
 
     private static string Prompt(string user)
     {
         if (System.Console.IsInputRedirected) throw new UsageException("no terminal to ask for the password: use --password-stdin");
         var first = ReadHidden($"new password for {user}: ");
-        if (PasswordHasher.Weakness(first) is { } weak) throw new AccessException(1, "weak_password", weak);
-        if (ReadHidden("again: ") != first) throw new AccessException(1, "password_mismatch", "the two passwords differ; nothing changed");
+        if (PasswordHasher.Weakness(first) is { } weak) throw new AdminException("weak_password", weak);
+        if (ReadHidden("again: ") != first) throw new AdminException("password_mismatch", "the two passwords differ; nothing changed");
         return first;
     }
 
@@ -178,10 +117,17 @@ public static class AccessCommands
         return new string(chars.ToArray());
     }
 
-    private static string Short(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v).ToString("yyyy-MM-dd HH:mm'Z'", CultureInfo.InvariantCulture) : "-";
+    private static string Short(JsonNode? iso) =>
+        (string?)iso is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+            ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm'Z'", CultureInfo.InvariantCulture) : "-";
 
-    private static async Task<int> Run(string usage, Func<Task<int>> body)
+    internal static async Task<int> Run(string usage, string[] args, Func<Task<int>> body)
     {
+        if (args.Any(a => a is "-h" or "--help"))
+        {
+            System.Console.Out.WriteLine(usage);
+            return 0;
+        }
         try
         {
             return await body();
@@ -191,10 +137,10 @@ public static class AccessCommands
             await System.Console.Error.WriteLineAsync($"redoubt: {e.Message}\n{usage}");
             return 2;
         }
-        catch (AccessException e)
+        catch (AdminException e)
         {
-            await System.Console.Error.WriteLineAsync("redoubt: " + e.Message);
-            return 1;
+            await System.Console.Error.WriteLineAsync("redoubt: " + e.Message + (e.ExitCode == 2 ? "\n" + usage : ""));
+            return e.ExitCode;
         }
     }
 }

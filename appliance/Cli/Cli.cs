@@ -5,7 +5,9 @@ namespace Redoubt.Cli;
 /// <summary>
 /// `redoubt COMMAND [args]`: the same binary runs the appliance (`run`, the default) and the admin
 /// commands. A command is one entry in <see cref="Commands"/>; each returns its exit code
-/// (0 ok, 1 failed, 2 usage or start-up error).
+/// (0 ok, 1 failed, 2 usage or start-up error, 3 the running appliance was needed and none answers).
+/// Commands that act on a running appliance go through its admin socket: add the server side as one
+/// entry of <see cref="Hosting.Admin.AdminCommands.Table"/> and call it with <see cref="AdminChannel"/>.
 /// </summary>
 public static class Cli
 {
@@ -14,9 +16,10 @@ public static class Cli
     public static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
         ["run"] = new("run the appliance (the default when no command is given)", Program.RunAsync),
-        ["token"] = new("create, list or revoke API tokens (appliance stopped)", AccessCommands.Token),
-        ["admin"] = new("admin reset-password: recover the console's admin account (appliance stopped)", AccessCommands.Admin),
-        ["version"] = new("print the version", _ => { System.Console.WriteLine(Version); return Task.FromResult(0); }),
+        ["status"] = new("what the running appliance is doing (admin socket)", StatusCommands.Status),
+        ["token"] = new("create, list or revoke API tokens", AccessCommands.Token),
+        ["admin"] = new("admin reset-password: recover the console's admin account", AccessCommands.Admin),
+        ["version"] = new("print the version (and the VM image's)", StatusCommands.Version),
         ["logsources"] = new("print the shipped log-source map (copy it to /etc/redoubt/logsources.yaml to change it)",
             _ => { System.Console.Write(Detection.LogSources.LogSourceMap.EmbeddedText()); return Task.FromResult(0); }),
         ["check-rules"] = new("check-rules DIR...: load Sigma rules as the appliance would and list every load error", Detection.RuleCheck.RunAsync),
@@ -42,5 +45,6 @@ public static class Cli
     public static string Usage() =>
         "usage: redoubt [COMMAND] [options]\ncommands:\n" +
         string.Join('\n', Commands.Select(c => $"  {c.Key,-10} {c.Value.Summary}")) +
-        "\n\nredoubt run --help lists the appliance's options.";
+        "\n\nredoubt run --help lists the appliance's options; redoubt COMMAND --help a command's." +
+        "\nexit codes: 0 ok, 1 failed, 2 usage or start-up error, 3 the appliance is not running.";
 }

@@ -38,12 +38,17 @@ public sealed class CliArgs
     public bool Has(string flag) => _flags.Contains(flag);
 
     /// <summary>--data, or the DataDir the appliance itself would use (appsettings, /etc/redoubt, REDOUBT__DATADIR).</summary>
-    public string DataDir()
+    public string DataDir() => Options().DataDir;
+
+    /// <summary>The settings the appliance itself would read (appsettings, /etc/redoubt, REDOUBT__…), with --data applied.</summary>
+    public RedoubtOptions Options()
     {
-        if (this["--data"] is { } dir) return Path.GetFullPath(dir);
         var config = new ConfigurationManager();
         Program.LoadConfiguration(config, []);
-        return Path.GetFullPath(config.Get<RedoubtOptions>()?.DataDir ?? new RedoubtOptions().DataDir);
+        var options = config.Get<RedoubtOptions>() ?? new RedoubtOptions();
+        if (this["--data"] is { } dir) options.DataDir = dir;
+        options.DataDir = Path.GetFullPath(options.DataDir);
+        return options;
     }
 }
 

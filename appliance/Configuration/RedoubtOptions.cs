@@ -17,6 +17,19 @@ public sealed class RedoubtOptions
     public SyslogOptions Syslog { get; set; } = new();
     public IngestOptions Ingest { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
+    public ApplianceOptions Appliance { get; set; } = new();
+}
+
+/// <summary>How the process sits on its box (the VM image sets these in /etc/redoubt/redoubt.json).</summary>
+public sealed class ApplianceOptions
+{
+    /// <summary>The local admin socket; empty = admin.sock in the data directory (where the CLI looks for it).</summary>
+    public string AdminSocket { get; set; } = "";
+    /// <summary>
+    /// When set, the one-time setup code is also written here (mode 0640) while setup is pending, and
+    /// the file is removed once setup is done, so the image's banner unit can show it on the VM console.
+    /// </summary>
+    public string? SetupCodeFile { get; set; }
 }
 
 public sealed class GraphOptions

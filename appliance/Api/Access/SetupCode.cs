@@ -15,6 +15,12 @@ public sealed class SetupCode
 
     public bool Pending => Volatile.Read(ref _code) is not null;
 
+    /// <summary>The pending code, for the appliance's own banner file (Appliance:SetupCodeFile); null once setup is done.</summary>
+    internal string? Current => Volatile.Read(ref _code);
+
+    /// <summary>Raised once the code has been used (setup done).</summary>
+    public event Action? Consumed;
+
     /// <summary>Makes a new code and returns it for the log.</summary>
     public string Issue()
     {
@@ -37,7 +43,11 @@ public sealed class SetupCode
         return Secrets.FixedTimeEquals(Normalize(attempt), Normalize(code));
     }
 
-    public void Consume() => Volatile.Write(ref _code, null);
+    public void Consume()
+    {
+        Volatile.Write(ref _code, null);
+        Consumed?.Invoke();
+    }
 
     // People retype codes: ignore case, spaces and dashes, and read O as 0 and I/L as 1 (Crockford).
     private static string Normalize(string s) =>
