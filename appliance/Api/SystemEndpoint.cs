@@ -1,4 +1,5 @@
 using Redoubt.Api.Access;
+using Redoubt.Hosting;
 using Redoubt.Hosting.Admin;
 
 namespace Redoubt.Api;
@@ -7,7 +8,7 @@ namespace Redoubt.Api;
 public static class SystemEndpoint
 {
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/system", () =>
+        app.MapGet("/api/v1/system", (WatchdogKeepAlive watchdog) =>
         {
             var info = SystemInfo.Current();
             return Results.Json(new
@@ -16,6 +17,8 @@ public static class SystemEndpoint
                 imageVersion = info.ImageVersion,
                 startedAt = info.StartedAt,
                 hostName = Environment.MachineName,
+                // Null outside systemd; under it, proof the keep-alive runs (the boot test reads it).
+                watchdog = watchdog.Interval is { } interval ? new { intervalSeconds = interval.TotalSeconds, lastPing = watchdog.LastPing } : null,
             });
         }).RequireScope(Scopes.SummaryRead);
 }

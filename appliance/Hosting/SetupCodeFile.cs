@@ -31,8 +31,16 @@ public static class SetupCodeFile
     /// <summary>Keeps the file in step with <paramref name="code"/>: written now if a code is pending, removed when it is consumed or at stop.</summary>
     public static void Attach(WebApplication app, SetupCode code, string path)
     {
-        if (code.Current is { } pending) Write(path, pending);
-        else Remove(path);
+        try
+        {
+            if (code.Current is { } pending) Write(path, pending);
+            else Remove(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The banner is a convenience; the code is in the log either way.
+            app.Logger.LogWarning("cannot write the setup code file {Path}: {Error}", path, e.Message);
+        }
         code.Consumed += () => Remove(path);
         app.Lifetime.ApplicationStopped.Register(() => Remove(path));
     }

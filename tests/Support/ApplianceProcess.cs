@@ -38,7 +38,8 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, string? token, IEnumerable<string> extraArgs)
+    private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, string? token, IEnumerable<string> extraArgs,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         DataDir = dataDir;
         Token = token;
@@ -56,6 +57,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
             psi.ArgumentList.Add(a);
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         Isolate(psi, dataDir);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         _process = new Process { StartInfo = psi };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
@@ -73,12 +75,16 @@ public sealed class ApplianceProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the appliance (after making its API token with the real CLI) and waits for /healthz.</summary>
-    public static async Task<ApplianceProcess> StartAsync(string? dataDir = null, params string[] extraArgs)
+    public static Task<ApplianceProcess> StartAsync(string? dataDir = null, params string[] extraArgs) =>
+        StartWithEnvironmentAsync(null, dataDir, extraArgs);
+
+    /// <summary>As <see cref="StartAsync"/>, with extra environment variables (as systemd passes NOTIFY_SOCKET, WATCHDOG_USEC).</summary>
+    public static async Task<ApplianceProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string>? environment, string? dataDir = null, params string[] extraArgs)
     {
         var owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("redoubt-test-").FullName;
         var token = await CreateTokenAsync(dataDir, "integration tests", Redoubt.Api.Access.Scopes.Admin);
-        var app = new ApplianceProcess(dataDir, owns, FreePort(), FreePort(), token, extraArgs);
+        var app = new ApplianceProcess(dataDir, owns, FreePort(), FreePort(), token, extraArgs, environment);
         await app.WaitHealthyAsync();
         return app;
     }
