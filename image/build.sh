@@ -4,6 +4,7 @@
 # usage: sudo image/build.sh [--out DIR] [--quick]
 #   --out DIR  where the artefacts go (default image/out)
 #   --quick    only what the boot test needs (uncompressed qcow2 + blank data disk), no VMDK/OVA
+#   --fresh    download the Debian packages again (else the base tarball in OUT/cache is reused)
 # env: MIRROR (default http://deb.debian.org/debian), SUITE (default bookworm)
 #
 # Artefacts: redoubt-system.qcow2 (boot disk), redoubt-data.qcow2 (blank data disk, formatted on
@@ -16,10 +17,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
 OUT=$HERE/out
 QUICK=0
+FRESH=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$(realpath -m "$2"); shift 2 ;;
     --quick) QUICK=1; shift ;;
+    --fresh) FRESH=1; shift ;;
     -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -36,11 +39,14 @@ for tool in mmdebstrap qemu-img sfdisk losetup partx mkfs.ext4 blkid dotnet git 
   command -v "$tool" >/dev/null || fail "missing $tool (apt-get install mmdebstrap qemu-utils fdisk e2fsprogs curl; and the .NET SDK)"
 done
 losetup -f >/dev/null 2>&1 || fail "no free loop device (losetup -f)"
-curl -sf -o /dev/null --max-time 20 "$MIRROR/dists/$SUITE/Release" || fail "cannot reach the Debian mirror $MIRROR (set MIRROR=)"
 
 mkdir -p "$OUT"
 WORK=$(mktemp -d "$OUT/work.XXXX")
-trap 'rm -rf "$WORK"' EXIT
+cleanup() {
+  umount "$WORK/rootfs/dev" "$WORK/rootfs/proc" 2>/dev/null || true
+  rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
 TIMES=$OUT/build-times.txt
 : > "$TIMES"
 step() { # step NAME command...
@@ -63,16 +69,33 @@ publish() {
   [ -x "$WORK/publish/redoubt" ] || fail "publish made no redoubt executable"
 }
 
-rootfs() {
-  mmdebstrap --mode=root --variant=minbase --quiet \
-    --include=systemd-sysv,udev,dbus,netbase,kmod,linux-image-amd64,grub-pc,nftables,iproute2,procps,systemd-timesyncd,libicu72,libssl3,tzdata,openssl,e2fsprogs,bsdutils,less \
-    --customize-hook="'$HERE/customize.sh' \"\$1\" '$WORK/publish' '$VERSION' '$REPO'" \
-    --customize-hook="chroot \"\$1\" dpkg -l > '$OUT/packages.txt'" \
-    "$SUITE" "$WORK/rootfs" \
+PACKAGES=systemd-sysv,udev,dbus,netbase,kmod,linux-image-amd64,grub-pc,nftables,iproute2,procps,systemd-timesyncd,libicu72,libssl3,tzdata,openssl,e2fsprogs,bsdutils,less
+# The Debian part is cached per suite, mirror and package list (image/out/cache); --fresh rebuilds it.
+BASE=$OUT/cache/base-$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY" "$PACKAGES" | sha256sum | cut -c1-16).tar
+
+base() {
+  mkdir -p "$OUT/cache"
+  if [ -f "$BASE" ] && [ "$FRESH" -eq 0 ]; then echo "reusing $BASE"; return; fi
+  curl -sf -o /dev/null --max-time 20 "$MIRROR/dists/$SUITE/Release" || fail "cannot reach the Debian mirror $MIRROR (set MIRROR=)"
+  rm -f "$OUT"/cache/base-*.tar
+  mmdebstrap --mode=root --variant=minbase --quiet --include="$PACKAGES" \
+    "$SUITE" "$OUT/cache/partial.tar" \
     "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY $SUITE-security main"
+  mv "$OUT/cache/partial.tar" "$BASE"
+}
+
+rootfs() {
+  local R=$WORK/rootfs
+  mkdir "$R"
+  tar -C "$R" --numeric-owner --xattrs -xpf "$BASE"
+  mount -t proc proc "$R/proc"; mount --bind /dev "$R/dev"
+  "$HERE/customize.sh" "$R" "$WORK/publish" "$VERSION" "$REPO"
+  chroot "$R" dpkg -l > "$OUT/packages.txt"
+  umount "$R/dev" "$R/proc"
 }
 
 step publish publish
+step debian-base base
 step rootfs rootfs
 step check-rootfs "$HERE/check-rootfs.sh" "$WORK/rootfs"
 step disk "$HERE/mkdisk.sh" "$WORK/rootfs" "$WORK/system.raw" "$SYSTEM_SIZE"

@@ -161,6 +161,19 @@
     }
   }
 
+  // ---------- version (footer) ----------
+  async function loadSystem() {
+    try {
+      const s = await apiGet('/api/v1/system');
+      const parts = [`Redoubt ${s.version}`];
+      if (s.imageVersion) parts.push(`image ${s.imageVersion}`);
+      parts.push(`on ${s.hostName}, up since ${fmtTime(s.startedAt)}`);
+      $('system-version').textContent = parts.join(' · ');
+    } catch (e) {
+      $('system-version').textContent = '';
+    }
+  }
+
   // ---------- events table ----------
   function makeRow(ev) {
     const tr = el('tr', 'event');
@@ -375,5 +388,6 @@
   try { currentParams = buildParams(); } catch (err) { currentParams = new URLSearchParams(); showError(err.message); }
   loadEvents(false);
   loadStats();
+  loadSystem();
   if (liveBox.checked) liveBox.dispatchEvent(new Event('change'));
 })();
