@@ -5,7 +5,8 @@
 #   --out DIR  where the artefacts go (default image/out)
 #   --quick    only what the boot test needs (uncompressed qcow2 + blank data disk), no VMDK/OVA
 #   --fresh    download the Debian packages again (else the base tarball in OUT/cache is reused)
-# env: MIRROR (default http://deb.debian.org/debian), SUITE (default bookworm)
+# env: MIRROR (default http://deb.debian.org/debian), SUITE (default bookworm),
+#      PUBLISH_DIR (reuse a self-contained publish instead of running dotnet publish)
 #
 # Artefacts: redoubt-system.qcow2 (boot disk), redoubt-data.qcow2 (blank data disk, formatted on
 # first boot), redoubt-system.vmdk + redoubt-data.vmdk (streamOptimized), redoubt.ova,
@@ -62,6 +63,7 @@ echo "$VERSION" > "$OUT/image-version"
 echo "image version: $VERSION"
 
 publish() {
+  if [ -n "${PUBLISH_DIR:-}" ]; then cp -R "$PUBLISH_DIR" "$WORK/publish"; echo "reusing the publish in $PUBLISH_DIR"; return; fi
   dotnet publish "$REPO/appliance/Redoubt.Appliance.csproj" -c Release -r linux-x64 --self-contained \
     -p:SourceRevisionId="$DESCRIBE" -o "$WORK/publish" --nologo -v quiet
   rm -f "$WORK/publish/appsettings.Development.json" "$WORK"/publish/*.pdb

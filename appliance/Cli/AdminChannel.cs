@@ -82,8 +82,8 @@ public sealed class OfflineServices : IAsyncDisposable
         }
         catch (StartupException e)
         {
-            // The lock is held but the socket did not answer: an appliance still starting, or one without a socket.
-            throw new AdminException("appliance_running", e.Message);
+            // The lock is held but the socket did not answer: an appliance still starting (it binds the socket before it is ready).
+            throw new AdminException("appliance_starting", e.Message + "; its admin socket does not answer yet: if it is starting, try again in a moment");
         }
         StateStore state;
         try

@@ -20,8 +20,8 @@ public static class AdminClient
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
             return socket;
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused
-                                             || e.SocketErrorCode == SocketError.AddressFamilyNotSupported || !File.Exists(path))
+        // ENOENT (no socket file) or ECONNREFUSED (a stale file a killed appliance left): nothing listens.
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused || !File.Exists(path))
         {
             socket.Dispose();
             return null;
@@ -36,9 +36,17 @@ public static class AdminClient
     public static async Task<AdminReply> SendAsync(Socket socket, string command, JsonObject? args, CancellationToken ct = default)
     {
         await using var stream = new NetworkStream(socket, ownsSocket: false);
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(AdminProtocol.Request(command, args) + "\n"), ct);
-        await stream.FlushAsync(ct);
-        var line = await new LineReader(stream, AdminProtocol.MaxLineBytes).ReadLineAsync(ct);
+        string? line;
+        try
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(AdminProtocol.Request(command, args) + "\n"), ct);
+            await stream.FlushAsync(ct);
+            line = await new LineReader(stream, AdminProtocol.MaxLineBytes).ReadLineAsync(ct);
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
+        {
+            return new AdminReply(false, null, "socket_error", "the admin socket connection failed: " + e.Message, 1);
+        }
         return line is null
             ? new AdminReply(false, null, "no_reply", "the appliance closed the admin socket without answering", 1)
             : AdminProtocol.ParseReply(line);

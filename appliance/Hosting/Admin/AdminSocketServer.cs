@@ -72,13 +72,23 @@ public sealed class AdminSocketServer(IServiceProvider services, IOptions<Redoub
         using var _ = client;
         await using var stream = new NetworkStream(client, ownsSocket: false);
         var peer = PeerCredentials.Of(client);
+        var reader = new LineReader(stream, AdminProtocol.MaxLineBytes);
         if (!peer.MayAdminister)
         {
             logger.LogWarning("admin socket: refused uid {Uid} (pid {Pid}): only root and the service user may administer", peer.Uid, peer.Pid);
-            await WriteLineAsync(stream, AdminProtocol.Error("forbidden", $"uid {peer.Uid} may not use the admin socket (root and the service user only)"), stopping);
+            // Take the request first (unread), so the client reads the refusal instead of a reset connection.
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            {
+                wait.CancelAfter(TimeSpan.FromSeconds(5));
+                try { await reader.ReadLineAsync(wait.Token); } catch (Exception e) when (e is OperationCanceledException or IOException or InvalidDataException) { }
+            }
+            try
+            {
+                await WriteLineAsync(stream, AdminProtocol.Error("forbidden", $"uid {peer.Uid} may not use the admin socket (root and the service user only)"), stopping);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException) { }
             return;
         }
-        var reader = new LineReader(stream, AdminProtocol.MaxLineBytes);
         while (!stopping.IsCancellationRequested)
         {
             string? line;
