@@ -81,6 +81,13 @@ public static class Program
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         LoadConfiguration(builder.Configuration, args);
         builder.Host.UseSystemd();
+        if (SdNotify.FromEnvironment() is not null)
+        {
+            // Under systemd (Type=notify): journal-friendly log lines, and readiness sent by us (see SystemdNotifications).
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSystemdConsole();
+            builder.Services.AddHostedService<SystemdNotifications>();
+        }
         // A start-up failure is reported as one line by Main; the host's own stack-trace dump would bury it.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 

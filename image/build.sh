@@ -100,6 +100,8 @@ step publish publish
 step debian-base base
 step rootfs rootfs
 step check-rootfs "$HERE/check-rootfs.sh" "$WORK/rootfs"
+# For a direct kernel boot (test-boot.sh --journal): no GRUB, the kernel command line is the test's.
+cp "$WORK"/rootfs/boot/vmlinuz-* "$OUT/vmlinuz"; cp "$WORK"/rootfs/boot/initrd.img-* "$OUT/initrd.img"
 step disk "$HERE/mkdisk.sh" "$WORK/rootfs" "$WORK/system.raw" "$SYSTEM_SIZE"
 rm -rf "$WORK/rootfs"
 

@@ -28,6 +28,8 @@ printf '127.0.0.1 localhost\n127.0.1.1 redoubt\n::1 localhost ip6-localhost ip6-
 echo 'LABEL=root / ext4 errors=remount-ro 0 1' > "$R/etc/fstab"
 install -d -m 2755 "$R/var/log/journal"
 ln -sf /etc/redoubt/timesyncd.conf "$R/etc/systemd/timesyncd.conf.d/50-site.conf"
+install -d -m 0755 "$R/etc/issue.d"
+ln -sf /run/redoubt.issue "$R/etc/issue.d/50-redoubt.issue" # the console banner, written at run time
 
 # The service user, with the fixed uid of usr/lib/sysusers.d/redoubt.conf.
 if chroot "$R" getent passwd 900 >/dev/null && ! chroot "$R" getent passwd 900 | grep -q '^redoubt:'; then

@@ -9,16 +9,20 @@
 #   3. ACPI power-off, then a second boot of a FRESH copy of the system image against the same data
 #      disk (what an upgrade does): setup stays done, the token, the events and the certificate survive.
 #
-# usage: image/test-boot.sh [--out DIR] [--timeout SECONDS]   (artefacts of image/build.sh, default image/out)
+# usage: image/test-boot.sh [--out DIR] [--timeout SECONDS] [--journal]   (artefacts of image/build.sh, default image/out)
+#   --journal  boot the kernel directly (no GRUB) with the journal forwarded to the serial console,
+#              to see why a unit fails; the normal run boots through GRUB as a hypervisor does
 # Needs qemu-system-x86_64, qemu-img, curl, openssl, logger, python3. No root.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$HERE/out
 TIMEOUT=900
+JOURNAL=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$(realpath "$2"); shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
+    --journal) JOURNAL=1; shift ;;
     -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test-boot.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -48,7 +52,10 @@ boot() { # boot N: a fresh overlay of the system image (a new image), the same d
   local n=$1
   qemu-img create -q -f qcow2 -F qcow2 -b "$OUT/redoubt-system.qcow2" "$RUN/system-$n.qcow2"
   CONSOLE=$RUN/console-$n.log
-  qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -no-reboot \
+  local direct=()
+  [ "$JOURNAL" -eq 1 ] && direct=(-kernel "$OUT/vmlinuz" -initrd "$OUT/initrd.img"
+    -append "root=LABEL=root ro console=tty0 console=ttyS0,115200 systemd.journald.forward_to_console=1")
+  qemu-system-x86_64 "${direct[@]}" -accel tcg -cpu max -smp 2 -m 2048 -no-reboot \
     -drive file="$RUN/system-$n.qcow2",if=virtio,format=qcow2 \
     -drive file="$RUN/data.qcow2",if=virtio,format=qcow2 \
     -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$HTTPS-:443,hostfwd=tcp:127.0.0.1:$SYSLOG-:514,hostfwd=udp:127.0.0.1:$SYSLOG-:514,hostfwd=tcp:127.0.0.1:$CLOSED-:8080 \

@@ -119,7 +119,7 @@ public sealed class AdminSocketTests
     }
 
     [Fact]
-    public async Task Under_systemd_the_appliance_pings_the_watchdog_it_was_given()
+    public async Task Under_systemd_the_appliance_reports_ready_and_pings_the_watchdog_it_was_given()
     {
         var dir = Directory.CreateTempSubdirectory("redoubt-sdnotify-").FullName;
         try
@@ -137,6 +137,7 @@ public sealed class AdminSocketTests
             var messages = new List<string>();
             while (messages.Count(m => m == "WATCHDOG=1") < 2)
                 messages.Add(Encoding.UTF8.GetString(buffer, 0, systemd.Receive(buffer)));
+            Assert.Contains("READY=1", messages); // also where the unit's ProtectProc hides systemd from the hosting library
             Assert.Contains("systemd watchdog: pinging every 1 s", app.Output);
             var system = await app.GetJsonAsync("/api/v1/system");
             Assert.Equal(1.0, system.GetProperty("watchdog").GetProperty("intervalSeconds").GetDouble());
