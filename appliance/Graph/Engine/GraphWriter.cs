@@ -40,7 +40,6 @@ public sealed class GraphWriter
     public void Update(int node, NodeUpdate update)
     {
         var nodes = _graph.Nodes;
-        var kind = (NodeKind)nodes.Kind[node];
         if (update.Criticality is { } c) nodes.Criticality[node] = c;
         var flags = (nodes.Flags[node] | update.SetFlags) & ~update.ClearFlags;
         var vulnChanged = false;
@@ -68,7 +67,7 @@ public sealed class GraphWriter
             }
             nodes.Extras[node] = new NodeExtras(update.Tags ?? old.Tags, props);
         }
-        if (vulnChanged && kind == NodeKind.Vulnerability) RefreshHostsOf(node);
+        if (vulnChanged) RefreshHostsOf(node);
     }
 
     /// <summary>
