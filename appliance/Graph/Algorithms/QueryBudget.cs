@@ -35,7 +35,7 @@ public sealed class QueryBudget
     private readonly long _maxVisits;
     private readonly CancellationToken _cancel;
     private long _visits;
-    private long _nextClock = ClockEvery;
+    private long _nextClock; // 0: the first call reads the clock and the cancellation
 
     public int MaxResults { get; }
     public BudgetHit Hit { get; private set; }
@@ -59,10 +59,10 @@ public sealed class QueryBudget
     {
         if (Hit != BudgetHit.None) return false;
         _visits += units;
+        if (_visits > _maxVisits) { Hit = BudgetHit.Visits; return false; }
         if (_visits < _nextClock) return true;
         _nextClock = _visits + ClockEvery;
-        if (_visits > _maxVisits) Hit = BudgetHit.Visits;
-        else if (_cancel.IsCancellationRequested) Hit = BudgetHit.Cancelled;
+        if (_cancel.IsCancellationRequested) Hit = BudgetHit.Cancelled;
         else if (Stopwatch.GetTimestamp() > _deadline) Hit = BudgetHit.Time;
         return Hit == BudgetHit.None;
     }
