@@ -4,6 +4,8 @@ using Redoubt.Api;
 using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Console;
+using Redoubt.Graph;
+using Redoubt.Graph.Api;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
@@ -78,6 +80,8 @@ public static class Program
         // After commit: every IEventSink registered here sees every durable event, in log order.
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
+        // The in-memory security graph: one engine, many concurrent readers (Graph section of the configuration).
+        builder.AddGraph();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(httpBind);
@@ -87,6 +91,7 @@ public static class Program
         var app = builder.Build();
         ConsoleFiles.UseSecurityHeaders(app);
         ApiEndpoints.Map(app);
+        GraphEndpoints.Map(app);
         ConsoleFiles.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",
