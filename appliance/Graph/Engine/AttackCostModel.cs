@@ -13,7 +13,7 @@ public sealed class AttackCostOptions
     {
         ["MEMBER_OF"] = 0.1,    // a member holds the group's rights
         ["ADMIN_TO"] = 1,       // admin rights: log on and run anything
-        ["LOGGED_ON"] = 1,      // the account works where it has logged on before
+        ["LOGGED_ON"] = 3,      // a foothold where the account logged on before; owning the host still takes a local privilege escalation
         ["HAS_IP"] = 0.1,       // a host speaks from its addresses
         ["CONNECTED_TO"] = 1,   // + exploit cost of the target: traffic is known to flow
         ["CAN_REACH"] = 1.5,    // + exploit cost of the target: declared, not observed
