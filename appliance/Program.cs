@@ -6,10 +6,15 @@ using Redoubt.Configuration;
 using Redoubt.Console;
 using Redoubt.Graph;
 using Redoubt.Graph.Api;
+using Redoubt.Graph.Extraction;
+using Redoubt.Graph.Store;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
+using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
+using Redoubt.Storage.Graph;
+using Redoubt.Storage.State;
 
 namespace Redoubt;
 
@@ -30,13 +35,21 @@ public static class Program
         {
             await using var app = Build(args);
             var log = app.Services.GetRequiredService<EventLog>();
+            var state = app.Services.GetRequiredService<StateStore>();
+            var graph = app.Services.GetRequiredService<GraphStore>();
+            // Resolved now: RunAsync disposes the service provider when the host stops.
+            var checkpointedSinks = app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList();
             try
             {
                 await app.RunAsync();
             }
             finally
             {
-                // Listeners have stopped: commit what is queued, then close the store.
+                // Listeners, API and fan-out have stopped: derived sinks apply what they hold and take
+                // their final checkpoint, then the stores close, the event log last.
+                foreach (var sink in checkpointedSinks) await sink.DisposeAsync();
+                await graph.DisposeAsync();
+                await state.DisposeAsync();
                 await log.DisposeAsync();
             }
             return 0;
@@ -53,6 +66,7 @@ public static class Program
     {
         StartupException s => s.Message,
         StoreFormatException f => f.Message,
+        StoreRecoveryException r => r.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
@@ -73,6 +87,21 @@ public static class Program
 
         var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
         builder.Services.AddSingleton(log);
+        // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
+        var state = StateStore.Open(new StateStoreOptions { Directory = Path.Combine(options.DataDir, "state") });
+        builder.Services.AddSingleton(state);
+        // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
+        // address it covers; the sink replays what came after on start.
+        var graph = GraphStore.Open(new GraphStoreOptions
+        {
+            Directory = Path.Combine(options.DataDir, "graph"),
+            MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
+            IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
+        });
+        builder.Services.AddSingleton(graph);
+        builder.Services.AddSingleton<IGraphExtractor, SshdAuthExtractor>(); // placeholder until the extraction rules land
+        builder.Services.AddSingleton<GraphStoreSink>();
+        builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ListenerRegistry>();

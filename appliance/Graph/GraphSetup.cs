@@ -5,7 +5,7 @@ using Redoubt.Graph.Engine;
 namespace Redoubt.Graph;
 
 /// <summary>The Graph section of the configuration.</summary>
-public sealed class GraphOptions
+public sealed class GraphQueryOptions
 {
     /// <summary>Most any one query may use; a request can ask for less.</summary>
     public QueryLimits Budget { get; set; } = new();
@@ -20,7 +20,7 @@ public static class GraphSetup
     /// <summary>Registers the in-memory graph (one per process) and its options; a bad cost table stops start-up with the reason.</summary>
     public static void AddGraph(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection("Graph").Get<GraphOptions>() ?? new GraphOptions();
+        var options = builder.Configuration.GetSection("Graph").Get<GraphQueryOptions>() ?? new GraphQueryOptions();
         AttackCostModel costs;
         try { costs = new AttackCostModel(options.Costs); }
         catch (ArgumentException e) { throw new StartupException(e.Message, e); }

@@ -1,86 +1,82 @@
 namespace Redoubt.Storage.Graph;
 
-// The graph model of docs/DESIGN.md. These numbers are persisted (graph store records) and these
-// names are part of the API and of the query language: append new members, never renumber or rename.
-// tests/Graph/GraphSchemaTests.cs freezes both; if it fails, you changed a persisted id.
-
-/// <summary>What a node is. Stored as one byte.</summary>
-public enum NodeKind : byte
+/// <summary>
+/// Node kinds of the graph model (docs/DESIGN.md). The numbers are stored in the graph store and the
+/// names are part of the API: never renumber or rename; append new kinds at the end.
+/// </summary>
+public enum NodeKind : ushort
 {
     Host = 1,
     IpAddress = 2,
     User = 3,
     Group = 4,
     Process = 5,
+    /// <summary>A listening port on a host.</summary>
     Service = 6,
     Software = 7,
+    /// <summary>A CVE.</summary>
     Vulnerability = 8,
+    /// <summary>A store of data, possibly tagged as a crown jewel.</summary>
     DataStore = 9,
     Domain = 10,
     Alert = 11,
 }
 
-/// <summary>A directed, typed relationship. Stored as one byte. API names are the SCREAMING_SNAKE forms in <see cref="GraphSchema"/>.</summary>
-public enum EdgeType : byte
+/// <summary>
+/// Directed, typed edges of the graph model (docs/DESIGN.md). Numbers are stored, names are API
+/// (the openCypher relationship types): never renumber or rename; append at the end.
+/// </summary>
+public enum EdgeType : ushort
 {
-    HasIp = 1,              // Host → IpAddress (DHCP, inventory)
-    LoggedOn = 2,           // User → Host (auth events, sessions)
-    AuthenticatedFrom = 3,  // User → IpAddress (where a logon came from)
-    ConnectedTo = 4,        // Host → Host (firewall / flow records)
-    MemberOf = 5,           // User|Group → Group
-    AdminTo = 6,            // User|Group → Host (local admin rights)
-    CanReach = 7,           // Host|IpAddress → Host|IpAddress (declared network reachability)
-    Runs = 8,               // Host → Process|Service|Software
-    HasVulnerability = 9,   // Host|Service|Software → Vulnerability (scan results)
-    Stores = 10,            // Host → DataStore
-    ExposedToInternet = 11, // Host|Service → IpAddress (the public address it is reachable on)
-    Raised = 12,            // Alert → any entity
+    HasIp = 1,
+    /// <summary>User → Host, from authentication events.</summary>
+    LoggedOn = 2,
+    AuthenticatedFrom = 3,
+    /// <summary>Host → Host:port, from firewall and flow events.</summary>
+    ConnectedTo = 4,
+    MemberOf = 5,
+    AdminTo = 6,
+    /// <summary>Declared network reachability.</summary>
+    CanReach = 7,
+    Runs = 8,
+    HasVulnerability = 9,
+    /// <summary>Host → DataStore.</summary>
+    Stores = 10,
+    ExposedToInternet = 11,
+    /// <summary>Alert → the entity it is about.</summary>
+    Raised = 12,
 }
 
+/// <summary>The model's names for kinds and types, as analysts write them in queries.</summary>
 public static class GraphSchema
 {
-    /// <summary>One past the largest id; arrays indexed by kind or type use this length.</summary>
-    public const int NodeKindSlots = 12;
-    public const int EdgeTypeSlots = 13;
-
-    public static readonly NodeKind[] NodeKinds = Enum.GetValues<NodeKind>();
-    public static readonly EdgeType[] EdgeTypes = Enum.GetValues<EdgeType>();
-
-    private static readonly string[] EdgeNames =
-    [
-        "", "HAS_IP", "LOGGED_ON", "AUTHENTICATED_FROM", "CONNECTED_TO", "MEMBER_OF", "ADMIN_TO",
-        "CAN_REACH", "RUNS", "HAS_VULNERABILITY", "STORES", "EXPOSED_TO_INTERNET", "RAISED",
-    ];
-
-    private static readonly string[] KindNames =
-    [
-        "", "Host", "IpAddress", "User", "Group", "Process", "Service", "Software", "Vulnerability",
-        "DataStore", "Domain", "Alert",
-    ];
-
-    public static string Name(this EdgeType type) => EdgeNames[(int)type];
-
-    public static string Name(this NodeKind kind) => KindNames[(int)kind];
-
-    /// <summary>Edge type from its API name (HAS_IP), case-insensitive.</summary>
-    public static bool TryParseEdgeType(ReadOnlySpan<char> name, out EdgeType type)
+    private static readonly Dictionary<EdgeType, string> EdgeNames = new()
     {
-        for (var i = 1; i < EdgeNames.Length; i++)
-            if (name.Equals(EdgeNames[i], StringComparison.OrdinalIgnoreCase)) { type = (EdgeType)i; return true; }
-        type = default;
-        return false;
-    }
+        [EdgeType.HasIp] = "HAS_IP",
+        [EdgeType.LoggedOn] = "LOGGED_ON",
+        [EdgeType.AuthenticatedFrom] = "AUTHENTICATED_FROM",
+        [EdgeType.ConnectedTo] = "CONNECTED_TO",
+        [EdgeType.MemberOf] = "MEMBER_OF",
+        [EdgeType.AdminTo] = "ADMIN_TO",
+        [EdgeType.CanReach] = "CAN_REACH",
+        [EdgeType.Runs] = "RUNS",
+        [EdgeType.HasVulnerability] = "HAS_VULNERABILITY",
+        [EdgeType.Stores] = "STORES",
+        [EdgeType.ExposedToInternet] = "EXPOSED_TO_INTERNET",
+        [EdgeType.Raised] = "RAISED",
+    };
 
-    /// <summary>Node kind from its API name (Host), case-insensitive.</summary>
-    public static bool TryParseNodeKind(ReadOnlySpan<char> name, out NodeKind kind)
-    {
-        for (var i = 1; i < KindNames.Length; i++)
-            if (name.Equals(KindNames[i], StringComparison.OrdinalIgnoreCase)) { kind = (NodeKind)i; return true; }
-        kind = default;
-        return false;
-    }
+    private static readonly Dictionary<string, EdgeType> EdgesByName = EdgeNames.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
 
-    public static bool IsDefined(NodeKind kind) => (int)kind is > 0 and < NodeKindSlots;
+    public static string Name(NodeKind kind) => Enum.IsDefined(kind) ? kind.ToString() : throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown node kind");
 
-    public static bool IsDefined(EdgeType type) => (int)type is > 0 and < EdgeTypeSlots;
+    public static string Name(EdgeType type) => EdgeNames.TryGetValue(type, out var name) ? name : throw new ArgumentOutOfRangeException(nameof(type), type, "unknown edge type");
+
+    public static bool TryParseNodeKind(string name, out NodeKind kind) =>
+        Enum.TryParse(name, ignoreCase: false, out kind) && Enum.IsDefined(kind) && !char.IsDigit(name[0]);
+
+    public static bool TryParseEdgeType(string name, out EdgeType type) => EdgesByName.TryGetValue(name, out type);
+
+    public static IReadOnlyCollection<NodeKind> NodeKinds { get; } = Enum.GetValues<NodeKind>();
+    public static IReadOnlyCollection<EdgeType> EdgeTypes { get; } = Enum.GetValues<EdgeType>();
 }

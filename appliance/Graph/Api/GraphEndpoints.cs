@@ -35,13 +35,13 @@ public static class GraphEndpoints
     }
 
     /// <summary>What a handler needs: the snapshot it reads, the engine (for import names), configuration, the writer for the response.</summary>
-    private sealed record GraphContext(HttpContext Http, GraphSnapshot Snapshot, SecurityGraph Graph, GraphOptions Options, Utf8JsonWriter Json, Stopwatch Clock);
+    private sealed record GraphContext(HttpContext Http, GraphSnapshot Snapshot, SecurityGraph Graph, GraphQueryOptions Options, Utf8JsonWriter Json, Stopwatch Clock);
 
     private static async Task Run(HttpContext http, Func<GraphParameters, GraphContext, Task> handler)
     {
         var clock = Stopwatch.StartNew();
         var graph = http.RequestServices.GetRequiredService<SecurityGraph>();
-        var options = http.RequestServices.GetRequiredService<GraphOptions>();
+        var options = http.RequestServices.GetRequiredService<GraphQueryOptions>();
         var snapshot = graph.Snapshot;
         GraphParameters parameters;
         var buffer = new MemoryStream();
@@ -292,7 +292,7 @@ public static class GraphEndpoints
         });
     }
 
-    private static async Task Nodes(HttpContext http, SecurityGraph graph, GraphOptions options)
+    private static async Task Nodes(HttpContext http, SecurityGraph graph, GraphQueryOptions options)
     {
         var g = graph.Snapshot;
         var q = http.Request.Query;
@@ -382,7 +382,7 @@ public static class GraphEndpoints
         await w.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task Import(HttpContext http, SecurityGraph graph, GraphOptions options, TimeProvider clock, ILoggerFactory logs)
+    private static async Task Import(HttpContext http, SecurityGraph graph, GraphQueryOptions options, TimeProvider clock, ILoggerFactory logs)
     {
         var sizeFeature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = options.ImportMaxBytes;

@@ -51,10 +51,10 @@ public sealed class AttackCostModel
 {
     public const int Milli = 1000;
 
-    internal readonly int[] Forward = new int[GraphSchema.EdgeTypeSlots];
-    internal readonly int[] Reverse = new int[GraphSchema.EdgeTypeSlots];
-    internal readonly bool[] ForwardExploit = new bool[GraphSchema.EdgeTypeSlots];
-    internal readonly bool[] ReverseExploit = new bool[GraphSchema.EdgeTypeSlots];
+    internal readonly int[] Forward = new int[GraphModel.EdgeTypeSlots];
+    internal readonly int[] Reverse = new int[GraphModel.EdgeTypeSlots];
+    internal readonly bool[] ForwardExploit = new bool[GraphModel.EdgeTypeSlots];
+    internal readonly bool[] ReverseExploit = new bool[GraphModel.EdgeTypeSlots];
 
     public int NoVulnerability { get; }
     public int KnownExploited { get; }

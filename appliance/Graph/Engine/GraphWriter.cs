@@ -22,7 +22,7 @@ public sealed class GraphWriter
     /// <summary>The node with this kind and key, added when new; a non-zero <paramref name="seenMs"/> widens its first/last seen.</summary>
     public int Node(NodeKind kind, string key, long seenMs = 0)
     {
-        if (!GraphSchema.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a node kind");
+        if (!GraphModel.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a node kind");
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         var nodes = _graph.Nodes;
         var id = nodes.GetOrAdd(kind, key, _graph.Costs.InitialExploit(kind), out _);
@@ -135,7 +135,7 @@ public sealed class GraphWriter
         var n = _graph.Nodes.Count;
         if ((uint)source >= (uint)n) throw new ArgumentOutOfRangeException(nameof(source), source, "no such node");
         if ((uint)target >= (uint)n) throw new ArgumentOutOfRangeException(nameof(target), target, "no such node");
-        if (!GraphSchema.IsDefined(type)) throw new ArgumentOutOfRangeException(nameof(type), type, "not an edge type");
+        if (!GraphModel.IsDefined(type)) throw new ArgumentOutOfRangeException(nameof(type), type, "not an edge type");
     }
 
     private int Added(int source, EdgeType type, int target, int count, long first, long last, long evidence)

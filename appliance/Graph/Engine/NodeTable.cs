@@ -43,7 +43,7 @@ internal sealed class NodeTable
     public readonly ChunkedArray<string> Key = new();
     public readonly ChunkedArray<NodeExtras?> Extras = new();
 
-    private readonly Dictionary<string, int>[] _byKey = new Dictionary<string, int>[GraphSchema.NodeKindSlots];
+    private readonly Dictionary<string, int>[] _byKey = new Dictionary<string, int>[GraphModel.NodeKindSlots];
     private readonly Lock _indexLock = new();
 
     public int Count { get; private set; }

@@ -176,7 +176,7 @@ public static class GraphImport
 
     private static NodeKind Kind(JsonElement item, string field)
     {
-        if (!item.TryGetProperty(field, out var k) || k.ValueKind != JsonValueKind.String || !GraphSchema.TryParseNodeKind(k.GetString(), out var kind))
+        if (!item.TryGetProperty(field, out var k) || k.ValueKind != JsonValueKind.String || !GraphSchema.TryParseNodeKind(k.GetString()!, out var kind))
             throw new ItemException("unknown_kind", $"{field}: one of {string.Join(", ", GraphSchema.NodeKinds.Select(x => x.Name()))}", "." + field);
         return kind;
     }
@@ -192,7 +192,7 @@ public static class GraphImport
 
     private static EdgeType Type(JsonElement e)
     {
-        if (!e.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String || !GraphSchema.TryParseEdgeType(t.GetString(), out var type))
+        if (!e.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String || !GraphSchema.TryParseEdgeType(t.GetString()!, out var type))
             throw new ItemException("unknown_edge_type", $"type: one of {string.Join(", ", GraphSchema.EdgeTypes.Select(x => x.Name()))}", ".type");
         return type;
     }
@@ -235,7 +235,7 @@ public static class NodeReference
         var colon = text.IndexOf(':');
         key = colon < 0 ? "" : text[(colon + 1)..].Trim();
         kind = default;
-        return colon > 0 && key.Length > 0 && GraphSchema.TryParseNodeKind(text.AsSpan(0, colon).Trim(), out kind);
+        return colon > 0 && key.Length > 0 && GraphSchema.TryParseNodeKind(text[..colon].Trim(), out kind);
     }
 
     public static string Format(NodeKind kind, string key) => kind.Name() + ":" + key;

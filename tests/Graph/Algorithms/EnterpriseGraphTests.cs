@@ -68,7 +68,7 @@ public sealed class EnterpriseGraphTests
         private static int Id(GraphWriter w, string reference)
         {
             var colon = reference.IndexOf(':');
-            Assert.True(GraphSchema.TryParseNodeKind(reference.AsSpan(0, colon), out var kind));
+            Assert.True(GraphSchema.TryParseNodeKind(reference[..colon], out var kind));
             return w.Node(kind, reference[(colon + 1)..]);
         }
 
@@ -77,7 +77,7 @@ public sealed class EnterpriseGraphTests
             get
             {
                 var colon = reference.IndexOf(':');
-                GraphSchema.TryParseNodeKind(reference.AsSpan(0, colon), out var kind);
+                GraphSchema.TryParseNodeKind(reference[..colon], out var kind);
                 Assert.True(Snapshot.TryFind(kind, reference[(colon + 1)..], out var id), reference);
                 return id;
             }

@@ -97,8 +97,8 @@ public static class RandomGraphs
         select new RefEdge(s, t, d, first * 1000L, (first + len) * 1000L);
 
     private static readonly Gen<AttackCostModel> ModelGen =
-        from forward in Gen.Elements(StepCosts).ArrayOf(GraphSchema.EdgeTypeSlots)
-        from reverse in Gen.Elements(StepCosts).ArrayOf(GraphSchema.EdgeTypeSlots)
+        from forward in Gen.Elements(StepCosts).ArrayOf(GraphModel.EdgeTypeSlots)
+        from reverse in Gen.Elements(StepCosts).ArrayOf(GraphModel.EdgeTypeSlots)
         from noVuln in Gen.Choose(1, 12)
         from kev in Gen.Choose(1, 4)
         select new AttackCostModel(new AttackCostOptions
