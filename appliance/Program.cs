@@ -109,8 +109,9 @@ public static class Program
         // After commit: every IEventSink registered here sees every durable event, in log order.
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
-        // The in-memory security graph: one engine, many concurrent readers (Graph section of the configuration).
-        builder.AddGraph();
+        // The in-memory security graph: loaded from the graph store now, before the fan-out replays
+        // anything, then following it; many concurrent readers (Graph section of the configuration).
+        builder.AddGraph(graph);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(httpBind);

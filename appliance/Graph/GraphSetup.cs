@@ -1,6 +1,7 @@
 using Redoubt.Configuration;
 using Redoubt.Graph.Algorithms;
 using Redoubt.Graph.Engine;
+using Redoubt.Storage.Graph;
 
 namespace Redoubt.Graph;
 
@@ -17,8 +18,11 @@ public sealed class GraphQueryOptions
 
 public static class GraphSetup
 {
-    /// <summary>Registers the in-memory graph (one per process) and its options; a bad cost table stops start-up with the reason.</summary>
-    public static void AddGraph(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Registers the in-memory graph (one per process), loaded from the graph store now and following
+    /// it from then on, and its options; a bad cost table stops start-up with the reason.
+    /// </summary>
+    public static void AddGraph(this WebApplicationBuilder builder, GraphStore store)
     {
         var options = builder.Configuration.GetSection("Graph").Get<GraphQueryOptions>() ?? new GraphQueryOptions();
         AttackCostModel costs;
@@ -27,6 +31,8 @@ public static class GraphSetup
         if (options.Budget.MaxMillis < 1 || options.Budget.MaxResults < 1 || options.Budget.MaxVisits < 1)
             throw new StartupException("Graph:Budget: MaxMillis, MaxResults and MaxVisits must be at least 1");
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(new SecurityGraph(costs, options.Engine));
+        var graph = new SecurityGraph(costs, options.Engine);
+        builder.Services.AddSingleton(graph);
+        builder.Services.AddSingleton(GraphStoreMirror.Attach(graph, store));
     }
 }

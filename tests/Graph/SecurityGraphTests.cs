@@ -7,16 +7,16 @@ namespace Redoubt.Tests.Graph;
 public sealed class SecurityGraphTests
 {
     [Fact]
-    public void Keys_are_case_insensitive_within_a_kind_and_distinct_across_kinds()
+    public void A_node_is_its_kind_and_exact_key()
     {
         var g = new SecurityGraph();
-        var (a, b, c) = g.Write(w => (w.Node(NodeKind.Host, "WEB1"), w.Node(NodeKind.Host, "web1"), w.Node(NodeKind.User, "web1")));
+        var (a, b, c, d) = g.Write(w => (w.Node(NodeKind.Host, "web1"), w.Node(NodeKind.Host, "web1"), w.Node(NodeKind.User, "web1"), w.Node(NodeKind.Host, "WEB1")));
         Assert.Equal(a, b);
         Assert.NotEqual(a, c);
+        Assert.NotEqual(a, d); // as in the graph store: writers normalise keys
         var s = g.Snapshot;
-        Assert.True(s.TryFind(NodeKind.Host, "Web1", out var found));
+        Assert.True(s.TryFind(NodeKind.Host, "web1", out var found));
         Assert.Equal(a, found);
-        Assert.Equal("WEB1", s.Key(a)); // the first spelling is kept
         Assert.False(s.TryFind(NodeKind.Group, "web1", out _));
     }
 

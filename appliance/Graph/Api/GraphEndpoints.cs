@@ -272,7 +272,7 @@ public static class GraphEndpoints
         await Task.CompletedTask;
     }
 
-    private static IResult Stats(SecurityGraph graph)
+    private static IResult Stats(SecurityGraph graph, GraphStoreMirror mirror)
     {
         var s = graph.Snapshot;
         var (compacted, delta) = graph.EdgeLayout;
@@ -285,9 +285,10 @@ public static class GraphEndpoints
             compactedEdges = compacted,
             deltaEdges = delta,
             nodesByKind = GraphSchema.NodeKinds.ToDictionary(k => k.Name(), graph.CountOf),
+            // Edges from events live in the graph store too and are reloaded at start; graph imports (POST /import) are in memory only.
+            loadedFromStore = new { nodes = mirror.LoadedNodes, edges = mirror.LoadedEdges, ms = (long)mirror.LoadDuration.TotalMilliseconds },
             imports = graph.Imports.Count,
-            // The graph is in memory only until the graph store (storage/Graph) is wired in: a restart empties it.
-            persisted = false,
+            importsPersisted = false,
             arrayBytes = new { nodes = nodeBytes, edges = edgeBytes, edgeIndex = indexBytes },
         });
     }

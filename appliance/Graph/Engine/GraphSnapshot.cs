@@ -43,7 +43,7 @@ public sealed class GraphSnapshot
     /// <summary>Milli-cost of exploiting this node over the network (see <see cref="AttackCostModel"/>).</summary>
     public int ExploitCost(int node) => Nodes.ExploitCost[node];
 
-    /// <summary>The node with this kind and key (case-insensitive) in this snapshot.</summary>
+    /// <summary>The node with exactly this kind and key in this snapshot.</summary>
     public bool TryFind(NodeKind kind, string key, out int node) =>
         Nodes.TryFind(kind, key, out node) && node < NodeCount;
 

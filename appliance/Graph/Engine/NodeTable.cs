@@ -50,9 +50,9 @@ internal sealed class NodeTable
 
     public NodeTable()
     {
-        // Keys compare case-insensitively: host names, AD accounts and hex addresses are, and a
-        // second node for "WEB1" beside "web1" would split the graph.
-        for (var i = 0; i < _byKey.Length; i++) _byKey[i] = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        // Keys are exact, as in the graph store this graph mirrors: writers normalise them (extraction
+        // lower-cases host names), so one entity is one node here and there.
+        for (var i = 0; i < _byKey.Length; i++) _byKey[i] = new Dictionary<string, int>(StringComparer.Ordinal);
     }
 
     /// <summary>Readers and writer.</summary>
