@@ -5,6 +5,8 @@ using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Console;
 using Redoubt.Detection;
+using Redoubt.Graph;
+using Redoubt.Graph.Api;
 using Redoubt.Graph.Extraction;
 using Redoubt.Graph.Store;
 using Redoubt.Ingest;
@@ -110,6 +112,9 @@ public static class Program
         builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
+        // The in-memory security graph: loaded from the graph store now, before the fan-out replays
+        // anything, then following it; many concurrent readers (Graph section of the configuration).
+        builder.AddGraph(graph);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(httpBind);
@@ -120,6 +125,9 @@ public static class Program
         ConsoleFiles.UseSecurityHeaders(app);
         ApiEndpoints.Map(app);
         DetectionEndpoints.Map(app);
+        Detection.Alerts.AlertEndpoints.Map(app);
+        Detection.Iocs.IocEndpoints.Map(app);
+        GraphEndpoints.Map(app);
         ConsoleFiles.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",
