@@ -110,8 +110,7 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         {
             CorrelationType.EventCount or CorrelationType.ValueCount when rule.Condition.HasUpperBound => Tumbling(c, w, hit, input),
             CorrelationType.EventCount or CorrelationType.ValueCount => Sliding(c, w, hit, input),
-            CorrelationType.Temporal => Temporal(c, w, inputIndex, hit),
-            _ => Ordered(c, w, inputIndex, hit),
+            _ => Temporal(c, w, inputIndex, hit),
         };
         Touch(w, t);
         return fired;
@@ -137,21 +136,12 @@ public sealed class CorrelationEngine(CorrelationOptions options)
             Interlocked.Increment(ref _evicted);
         }
         w = new CorrelationWindow { CorrelationId = c.Rule.Id, Group = group, GroupValues = values };
-        if (c.Rule.Type is CorrelationType.Temporal or CorrelationType.TemporalOrdered) ResetStages(w, c.Inputs.Length);
         _countersById[c.Rule.Id] = c.Counters;
         Add(w);
         return w;
     }
 
     private readonly Dictionary<string, CorrelationCounters> _countersById = new(StringComparer.Ordinal);
-
-    private static void ResetStages(CorrelationWindow w, int n)
-    {
-        w.StageStart = Enumerable.Repeat(long.MinValue, n).ToArray();
-        w.StageEnd = Enumerable.Repeat(long.MinValue, n).ToArray();
-        w.StageEvents = new long[n][];
-        for (var i = 0; i < n; i++) w.StageEvents[i] = [];
-    }
 
     private void Add(CorrelationWindow w)
     {
@@ -301,69 +291,69 @@ public sealed class CorrelationEngine(CorrelationOptions options)
         return fired;
     }
 
-    // ---- temporal: every (or N of the) rules within one timespan, any order ----
+    // ---- temporal and temporal_ordered: rules within one timespan (in the listed order) ----
 
     private DetectionHit? Temporal(CompiledCorrelation c, CorrelationWindow w, int input, DetectionHit hit)
     {
         var span = c.Rule.TimespanMs;
         var t = hit.EventTimeMs;
-        var max = Math.Max(w.MaxTime, t);
-        if (t < max - span) { Interlocked.Increment(ref c.Counters.Late); return null; }
-        if (t >= w.StageStart[input])
-        {
-            w.StageStart[input] = t;
-            w.StageEvents[input] = [hit.EventId];
-        }
-        w.MaxTime = max;
-        var floor = max - span;
-        var count = 0;
-        for (var i = 0; i < w.StageStart.Length; i++) if (w.StageStart[i] != long.MinValue && w.StageStart[i] >= floor) count++;
-        if (!c.Rule.Condition.Holds(count)) return null;
-        var events = new List<WindowEntry>();
-        for (var i = 0; i < w.StageStart.Length; i++)
-            if (w.StageStart[i] != long.MinValue && w.StageStart[i] >= floor)
-                foreach (var id in w.StageEvents[i]) events.Add(new WindowEntry { Time = w.StageStart[i], EventId = id });
-        var fired = Fire(c, w, hit, count, events);
-        ResetStages(w, c.Inputs.Length);
-        return fired;
-    }
-
-    // ---- temporal_ordered: the rules in the listed order within one timespan ----
-
-    private DetectionHit? Ordered(CompiledCorrelation c, CorrelationWindow w, int k, DetectionHit hit)
-    {
-        var span = c.Rule.TimespanMs;
-        var t = hit.EventTimeMs;
+        if (w.MaxTime != long.MinValue && t < w.MaxTime - span) { Interlocked.Increment(ref c.Counters.Late); return null; }
+        // Kept by event time, so hits that arrive out of order (inside the timespan) still line up.
+        Insert(w, new WindowEntry { Time = t, EventId = hit.EventId, Input = input }, distinct: false);
         if (t > w.MaxTime) w.MaxTime = t;
-        if (k == 0)
-        {
-            // The latest start leaves the most time for the rest of the chain.
-            if (t >= w.StageStart[0]) { w.StageStart[0] = t; w.StageEnd[0] = t; w.StageEvents[0] = [hit.EventId]; }
-            return c.Inputs.Length == 1 ? FireOrdered(c, w, hit) : null;
-        }
-        var prevEnd = w.StageEnd[k - 1];
-        var start = w.StageStart[k - 1];
-        if (prevEnd == long.MinValue || prevEnd > t || t - start > span)
-        {
-            if (prevEnd != long.MinValue && t < prevEnd && t >= start) Interlocked.Increment(ref c.Counters.Late);
-            return null;
-        }
-        if (start >= w.StageStart[k])
-        {
-            w.StageStart[k] = start;
-            w.StageEnd[k] = t;
-            w.StageEvents[k] = [.. w.StageEvents[k - 1], hit.EventId];
-        }
-        return k == c.Inputs.Length - 1 ? FireOrdered(c, w, hit) : null;
+        var floor = w.MaxTime - span;
+        var drop = 0;
+        while (drop < w.Entries.Count && w.Entries[drop].Time < floor) drop++;
+        if (drop > 0) w.Entries.RemoveRange(0, drop);
+        Cap(w);
+        var found = c.Rule.Type == CorrelationType.TemporalOrdered
+            ? OrderedChain(w.Entries, c.Inputs.Length, span)
+            : Together(w.Entries, c.Inputs.Length, span, c.Rule.Condition);
+        if (found is null) return null;
+        var fired = Fire(c, w, hit, found.Select(e => e.Input).Distinct().Count(), found);
+        w.Entries.Clear();
+        return fired;
     }
 
-    private DetectionHit FireOrdered(CompiledCorrelation c, CorrelationWindow w, DetectionHit hit)
+    /// <summary>Entries within one timespan covering enough different inputs: the latest of each input in the first such stretch, or null.</summary>
+    private static List<WindowEntry>? Together(List<WindowEntry> entries, int inputs, long span, CountCondition condition)
     {
-        var last = c.Inputs.Length - 1;
-        var events = w.StageEvents[last].Select(id => new WindowEntry { EventId = id }).ToList();
-        var fired = Fire(c, w, hit, c.Inputs.Length, events);
-        ResetStages(w, c.Inputs.Length);
-        return fired;
+        var counts = new int[inputs];
+        var distinct = 0;
+        var i = 0;
+        for (var j = 0; j < entries.Count; j++)
+        {
+            if (counts[entries[j].Input]++ == 0) distinct++;
+            while (entries[j].Time - entries[i].Time > span)
+                if (--counts[entries[i++].Input] == 0) distinct--;
+            if (distinct < condition.Min || distinct > condition.Max) continue;
+            var latest = new WindowEntry?[inputs];
+            for (var k = i; k <= j; k++) latest[entries[k].Input] = entries[k];
+            return latest.Where(e => e is not null).Select(e => e!).OrderBy(e => e.Time).ToList();
+        }
+        return null;
+    }
+
+    /// <summary>One entry per input, in input order by event time (equal times count as in order), all within one timespan; or null.</summary>
+    private static List<WindowEntry>? OrderedChain(List<WindowEntry> entries, int inputs, long span)
+    {
+        foreach (var start in entries)
+        {
+            if (start.Input != 0) continue;
+            var chain = new List<WindowEntry> { start };
+            var previous = start.Time;
+            for (var k = 1; k < inputs; k++)
+            {
+                WindowEntry? next = null;
+                foreach (var e in entries)
+                    if (e.Input == k && e.Time >= previous && e.Time - start.Time <= span) { next = e; break; }
+                if (next is null) break;
+                chain.Add(next);
+                previous = next.Time;
+            }
+            if (chain.Count == inputs) return chain;
+        }
+        return null;
     }
 
     // ---- output ----

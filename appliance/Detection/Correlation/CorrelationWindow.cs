@@ -9,6 +9,8 @@ public sealed class WindowEntry
     [Key(0)] public long Time { get; set; }
     [Key(1)] public long EventId { get; set; }
     [Key(2)] public string? Value { get; set; }
+    /// <summary>temporal / temporal_ordered: which input (rule) of the correlation it is.</summary>
+    [Key(3)] public int Input { get; set; }
 }
 
 /// <summary>
@@ -22,16 +24,10 @@ public sealed class CorrelationWindow
     [Key(1)] public required string Group { get; set; }
     /// <summary>The group-by values, in group-by order.</summary>
     [Key(2)] public required string[] GroupValues { get; set; }
-    /// <summary>event_count / value_count: entries ordered by time.</summary>
+    /// <summary>The events in the window, ordered by event time (temporal types: each with its input).</summary>
     [Key(3)] public List<WindowEntry> Entries { get; set; } = [];
     /// <summary>Windows decided at their end (conditions with an upper bound): the window's first event time, or long.MinValue when none is open.</summary>
     [Key(4)] public long Start { get; set; } = long.MinValue;
-    /// <summary>temporal: per input, latest time it matched (long.MinValue = not yet). temporal_ordered: per stage, when the chain reaching it started.</summary>
-    [Key(5)] public long[] StageStart { get; set; } = [];
-    /// <summary>temporal_ordered: per stage, when the chain reached it; temporal: unused.</summary>
-    [Key(6)] public long[] StageEnd { get; set; } = [];
-    /// <summary>Per input or stage, the events behind it (temporal: the latest event of that input; ordered: the chain so far).</summary>
-    [Key(7)] public long[][] StageEvents { get; set; } = [];
     /// <summary>Latest event time seen in this window.</summary>
     [Key(8)] public long MaxTime { get; set; } = long.MinValue;
     /// <summary>Arrival order of the last change, for least-recently-used eviction.</summary>

@@ -22,7 +22,7 @@ public sealed class IocIndex
     public static readonly (string Field, IocField Kind)[] Fields =
     [
         .. new[] { "SourceIp", "DestinationIp", "IpAddress", "SourceAddress", "DestAddress", "DestinationAddress", "src_ip", "dst_ip",
-            "src", "dst", "id.orig_h", "id.resp_h", "source.ip", "destination.ip", "client.ip", "server.ip", "c-ip", "s-ip",
+            "src", "dst", "id.orig_h", "id.resp_h", "id_orig_h", "id_resp_h", "answers", "source.ip", "destination.ip", "client.ip", "server.ip", "c-ip", "s-ip",
             "ClientIP", "RemoteAddress", "remote_addr", "ClientAddress", "QueryResults" }.Select(f => (f, IocField.Ip)),
         .. new[] { "QueryName", "query", "DestinationHostname", "dns.question.name", "cs-host", "r-dns", "server_name",
             "url.domain", "destination.domain", "TargetDomain", "host_header", "c-host" }.Select(f => (f, IocField.Domain)),
