@@ -165,8 +165,11 @@ public sealed class ApplianceProcess : IAsyncDisposable
         return await WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (!_process.HasExited)
         {
             try { _process.Kill(entireProcessTree: true); await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }

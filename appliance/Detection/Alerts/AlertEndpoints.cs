@@ -146,34 +146,26 @@ public static class AlertEndpoints
 
     private static int CriticalityRank(string c) => c switch { "low" => 1, "medium" => 2, "high" => 3, "critical" => 4, _ => 0 };
 
-    private static async Task Detail(string id, HttpContext http, AlertStore store, EventLog log, SecurityGraph graph)
+    private static async Task<IResult> Detail(string id, HttpContext http, AlertStore store, EventLog log, SecurityGraph graph)
     {
-        if (store.Get(id) is not { } alert)
-        {
-            await Bad("not_found", $"no alert has id '{id}'", 404).ExecuteAsync(http);
-            return;
-        }
+        if (store.Get(id) is not { } alert) return Bad("not_found", $"no alert has id '{id}'", 404);
         // The context as the graph stands now (the stored one is from the last enrichment).
-        var live = AlertEnricher.Context(graph.Snapshot, alert, graph.Snapshot.TryFind(Storage.Graph.NodeKind.Alert, alert.Id, out var node) ? node : null);
-        var summary = Summary(alert);
+        var g = graph.Snapshot;
+        var live = AlertEnricher.Context(g, alert, g.TryFind(Storage.Graph.NodeKind.Alert, alert.Id, out var node) ? node : null);
+        var summary = AddHistory(Summary(alert), alert);
         summary["matched"] = alert.Matched.Select(m => new { field = m.Field, value = m.Value });
         summary["logSource"] = alert.LogSource;
-        summary["comment"] = alert.Comment;
-        summary["history"] = alert.History.Select(h => new { at = Time(h.AtMs), who = h.Who, field = h.Field, from = h.From, to = h.To });
         summary["context"] = ContextJson(live);
         summary["riskNow"] = AlertRisk.Score(alert.Severity, live);
-        http.Response.ContentType = "application/json; charset=utf-8";
-        await using var w = new Utf8JsonWriter(http.Response.Body);
-        w.WriteStartObject();
-        w.WritePropertyName("alert");
-        JsonSerializer.Serialize(w, summary);
-        w.WriteStartArray("events");
+        var events = new List<JsonElement>();
         foreach (var eventId in alert.Evidence.Take(MaxEvidenceEvents))
         {
-            if (await log.GetAsync(eventId, http.RequestAborted) is { } e) EventJson.Write(w, eventId, e);
+            if (await log.GetAsync(eventId, http.RequestAborted) is not { } e) continue;
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var w = new Utf8JsonWriter(buffer)) EventJson.Write(w, eventId, e);
+            events.Add(JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone());
         }
-        w.WriteEndArray();
-        w.WriteEndObject();
+        return Results.Json(new { alert = summary, events });
     }
 
     /// <summary>A triage request: any of state, resolution (with closed), comment, assignee ("" clears it).</summary>

@@ -190,11 +190,16 @@ public sealed class AlertStore : ICheckpointedStore
         }
     }
 
-    /// <summary>Rule plus entity values, sorted by entity name.</summary>
+    /// <summary>Rule plus entity values, sorted by entity name (IOC hits: the indicator and the host).</summary>
     public static string DedupKey(DetectionHit hit)
     {
         var b = new StringBuilder(hit.RuleId);
-        foreach (var (k, v) in hit.Entities.OrderBy(e => e.Key, StringComparer.Ordinal)) b.Append('\u001f').Append(k).Append('=').Append(v);
+        foreach (var (k, v) in hit.Entities.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            // An indicator is one alert per host, whoever the events name besides.
+            if (hit.Kind == HitKind.Ioc && k is not ("indicator" or "host")) continue;
+            b.Append('\u001f').Append(k).Append('=').Append(v);
+        }
         return b.ToString();
     }
 

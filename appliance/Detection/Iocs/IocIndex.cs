@@ -83,9 +83,18 @@ public sealed class IocIndex
                 case IocType.Md5 or IocType.Sha1 or IocType.Sha256 or IocType.Sha512: Add(hashes, x.Value, i); break;
             }
         }
-        foreach (var (k, v) in addresses) _addresses[k] = v.ToArray();
-        _networks = networks.OrderByDescending(n => n.Key)
-            .Select(n => (n.Key, MaskOf(n.Key), n.Value.ToDictionary(e => e.Key, e => e.Value.ToArray()))).ToArray();
+        // One lookup answers everything an address is part of: an exact entry also carries the networks
+        // that contain it, and a network the shorter networks that contain it.
+        var ordered = networks.OrderByDescending(n => n.Key).ToList();
+        List<int> Covering(UInt128 address, int longerThan)
+        {
+            var found = new List<int>();
+            foreach (var (bits, table) in ordered)
+                if (bits < longerThan && table.TryGetValue(address & MaskOf(bits), out var inside)) found.AddRange(inside);
+            return found;
+        }
+        foreach (var (k, v) in addresses) _addresses[k] = [.. v, .. Covering(k, 129)];
+        _networks = ordered.Select(n => (n.Key, MaskOf(n.Key), n.Value.ToDictionary(e => e.Key, e => (int[])[.. e.Value, .. Covering(e.Key, n.Key)]))).ToArray();
         foreach (var (k, v) in domains) _domains[k] = v.ToArray();
         foreach (var (k, v) in urls) _urls[k] = v.ToArray();
         foreach (var (k, v) in hashes) _hashes[k] = v.ToArray();
