@@ -5,7 +5,7 @@ using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Console;
 using Redoubt.Ingest;
-using Redoubt.Ingest.Syslog;
+using Redoubt.Ingest.Listeners;
 using Redoubt.Storage;
 using Redoubt.Storage.Events;
 
@@ -74,7 +74,7 @@ public static class Program
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ListenerRegistry>();
-        builder.Services.AddHostedService<SyslogService>();
+        builder.Services.AddHostedService<ListenersService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());

@@ -8,9 +8,21 @@ using System.Text.Json;
 
 namespace Redoubt.Tests.Support;
 
+/// <summary>How to start the appliance; every port left null is a free one.</summary>
+public sealed record ApplianceStart
+{
+    public string? DataDir { get; init; }
+    public int? HttpPort { get; init; }
+    public int? SyslogPort { get; init; }
+    public int? TlsPort { get; init; }
+    public int? RelpPort { get; init; }
+    public IReadOnlyList<string> ExtraArgs { get; init; } = [];
+}
+
 /// <summary>
 /// The real appliance as a child process (`dotnet redoubt.dll`) on free loopback ports with its own
 /// data directory. Output is captured for assertion messages. Kill() is SIGKILL; StopAsync is SIGTERM.
+/// Every listener gets its own free port (syslog UDP+TCP, syslog over TLS, RELP), so parallel tests never collide.
 /// </summary>
 public sealed class ApplianceProcess : IAsyncDisposable
 {
@@ -21,17 +33,23 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public string DataDir { get; }
     public int HttpPort { get; }
     public int SyslogPort { get; }
+    /// <summary>Syslog over TLS (RFC 5425).</summary>
+    public int TlsPort { get; }
+    public int RelpPort { get; }
     public HttpClient Http { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, IEnumerable<string> extraArgs)
+    private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, IEnumerable<string> extraArgs,
+        int? tlsPort = null, int? relpPort = null)
     {
         DataDir = dataDir;
         _ownsDataDir = ownsDataDir;
         HttpPort = httpPort;
         SyslogPort = syslogPort;
+        TlsPort = tlsPort ?? FreePort();
+        RelpPort = relpPort ?? FreePort();
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -39,7 +57,8 @@ public sealed class ApplianceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDir,
         };
-        foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}"])
+        foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}",
+                     "--syslog-tls", $"127.0.0.1:{TlsPort}", "--relp", $"127.0.0.1:{RelpPort}"])
             psi.ArgumentList.Add(a);
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         psi.Environment["REDOUBT_CONFIG_DIR"] = Path.Combine(dataDir, "no-etc"); // never read the machine's /etc/redoubt
@@ -54,14 +73,26 @@ public sealed class ApplianceProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the appliance and waits for /healthz.</summary>
-    public static async Task<ApplianceProcess> StartAsync(string? dataDir = null, params string[] extraArgs)
+    public static async Task<ApplianceProcess> StartAsync(string? dataDir = null, params string[] extraArgs) =>
+        await StartAsync(new ApplianceStart { DataDir = dataDir, ExtraArgs = extraArgs });
+
+    /// <summary>Starts the appliance as <paramref name="start"/> says and waits for /healthz.</summary>
+    public static async Task<ApplianceProcess> StartAsync(ApplianceStart start)
     {
-        var owns = dataDir is null;
-        dataDir ??= Directory.CreateTempSubdirectory("redoubt-test-").FullName;
-        var app = new ApplianceProcess(dataDir, owns, FreePort(), FreePort(), extraArgs);
-        await app.WaitHealthyAsync();
+        var owns = start.DataDir is null;
+        var dataDir = start.DataDir ?? Directory.CreateTempSubdirectory("redoubt-test-").FullName;
+        var app = new ApplianceProcess(dataDir, owns, start.HttpPort ?? FreePort(), start.SyslogPort ?? FreePort(), start.ExtraArgs,
+            start.TlsPort, start.RelpPort);
+        try { await app.WaitHealthyAsync(); }
+        catch { await app.DisposeAsync(); throw; }
         return app;
     }
+
+    /// <summary>The same data directory and ports, for a restart that senders must find where they left it.</summary>
+    public ApplianceStart SameStart(params string[] extraArgs) => new()
+    {
+        DataDir = DataDir, HttpPort = HttpPort, SyslogPort = SyslogPort, TlsPort = TlsPort, RelpPort = RelpPort, ExtraArgs = extraArgs,
+    };
 
     /// <summary>Starts the appliance without waiting, for tests of start-up failures.</summary>
     public static ApplianceProcess Launch(string dataDir, int httpPort, int syslogPort, params string[] extraArgs) =>
@@ -120,6 +151,15 @@ public sealed class ApplianceProcess : IAsyncDisposable
     }
 
     public async Task<JsonElement> StatsAsync() => await GetJsonAsync("/api/v1/stats");
+
+    /// <summary>One listener's entry in /api/v1/stats, by its transport ("syslog-tls", "relp"…) and optionally its name.</summary>
+    public async Task<JsonElement> ListenerAsync(string transport, string? name = null) =>
+        (await StatsAsync()).GetProperty("listeners").EnumerateArray()
+            .Single(l => l.GetProperty("transport").GetString() == transport && (name is null || l.GetProperty("name").GetString() == name));
+
+    /// <summary>How many times a listener rejected something for <paramref name="reason"/> (0 when never).</summary>
+    public async Task<long> RejectedAsync(string transport, string reason, string? name = null) =>
+        (await ListenerAsync(transport, name)).GetProperty("rejected").TryGetProperty(reason, out var n) ? n.GetInt64() : 0;
 
     /// <summary>Waits until the store holds at least <paramref name="count"/> events.</summary>
     public async Task WaitForEventCountAsync(long count, TimeSpan? timeout = null)
