@@ -205,8 +205,13 @@ public sealed class ApplianceProcess : IAsyncDisposable
         return await WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
+    private bool _disposed;
+
+    /// <summary>Kills the process if it still runs and removes the data dir it owns. Safe to call twice.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             try { _process.Kill(entireProcessTree: true); await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }

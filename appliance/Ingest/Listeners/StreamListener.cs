@@ -46,6 +46,9 @@ public sealed class StreamListener(IPEndPoint bind, IStreamProtocol protocol, Se
         var socket = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            // A restart must find its port again while the last run's connections sit in TIME_WAIT
+            // (on Linux this never lets two listeners share a port; on Windows it would).
+            if (!OperatingSystem.IsWindows()) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(bind);
             socket.Listen(512);
         }
