@@ -64,7 +64,7 @@ public sealed class ListenerState(string name, string transport, string bind)
         if (last != 0 && now - last < 10_000) { Interlocked.Increment(ref _unlogged[i]); return; }
         if (Interlocked.CompareExchange(ref _lastLoggedTicks[i], now, last) != last) { Interlocked.Increment(ref _unlogged[i]); return; }
         var unlogged = Interlocked.Exchange(ref _unlogged[i], 0);
-        logger.LogWarning("{Listener} {Transport} {Bind}: rejected ({Reason}): {Detail}{More}", Name, Transport, Bind,
+        logger.LogWarning("listener {Listener} ({Transport}, {Bind}): rejected ({Reason}): {Detail}{More}", Name, Transport, Bind,
             Rejections.Name(reason), detail, unlogged > 0 ? $" ({unlogged} more of this kind since the last report)" : "");
     }
 }

@@ -173,4 +173,24 @@ public sealed class RelpTests(ITestOutputHelper output)
         var stored = (await app.AllEventsAsync()).Single();
         Assert.Equal("not syslog at all", stored.GetProperty("message").GetString());
     }
+
+    [Fact]
+    public async Task An_oversize_message_is_stored_cut_and_marked_acknowledged_and_the_next_frame_is_intact()
+    {
+        await using var app = await ApplianceProcess.StartAsync(null, "--Syslog:MaxMessageBytes=1000");
+        await using var client = await RelpClient.ConnectAsync(app.RelpPort);
+        Assert.StartsWith("1 rsp 200 OK", await client.OpenAsync());
+        var head = "<13>1 2026-12-03T10:00:00Z host app - - - ";
+        await client.SendAsync(RelpClient.Frame(2, "syslog", head + new string('x', 70_000) + "\n")
+                               + RelpClient.Frame(3, "syslog", head + "after the long one\n"));
+        Assert.Equal("2 rsp 200 OK", await client.ReadAsync());
+        Assert.Equal("3 rsp 200 OK", await client.ReadAsync());
+
+        var events = await app.AllEventsAsync();
+        var cut = events.Single(e => e.GetProperty("flags").EnumerateArray().Any(f => f.GetString() == "truncated"));
+        Assert.Equal(1000 - head.Length, cut.GetProperty("message").GetString()!.Length);
+        Assert.Equal("after the long one", events.Single(e => e.GetProperty("id").GetInt64() != cut.GetProperty("id").GetInt64())
+            .GetProperty("message").GetString());
+        Assert.Equal(1, (await app.StatsAsync()).GetProperty("truncated").GetInt64());
+    }
 }

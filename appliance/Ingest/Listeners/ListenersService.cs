@@ -45,7 +45,7 @@ public sealed class ListenersService(IOptions<RedoubtOptions> options, EventLog 
                     Start(def, new RelpProtocol(max, events, log, Transport.Relp, relpState, logger), tls, relpState);
                     break;
             }
-            logger.LogInformation("{Name}: {Protocol} listening on {Bind}{Tls}{Networks}{Tags}", def.Name, def.Protocol, def.Bind,
+            logger.LogInformation("listener {Name} ({Protocol}) on {Bind}{Tls}{Networks}{Tags}", def.Name, def.Protocol, def.Bind,
                 tls is null ? "" : "; " + tls.Description,
                 def.Senders.AllowedNetworks.Count == 0 ? "" : "; senders from " + string.Join(", ", def.Senders.AllowedNetworks),
                 def.Senders.ListenerTags is { } t ? "; tags " + string.Join(", ", t.Select(kv => $"{kv.Key}={kv.Value}")) : "");

@@ -41,7 +41,11 @@ public sealed class RelpProtocol(int maxMessageBytes, SyslogEvents events, Event
                 catch (OperationCanceledException)
                 {
                     // Shutting down: everything read has been acknowledged; tell the client to reconnect later.
-                    if (open) await SendAsync(stream, ServerClose, abort);
+                    if (open)
+                    {
+                        try { await SendAsync(stream, ServerClose, abort); }
+                        catch (IOException) { /* the client is gone already; nothing was left unacknowledged */ }
+                    }
                     return;
                 }
 
