@@ -34,6 +34,8 @@ public sealed class RelpTests(ITestOutputHelper output)
     {
         const int total = 4000;
         var dir = Directory.CreateTempSubdirectory("redoubt-relp-restart-").FullName;
+        var down = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var upAgain = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
             var lines = NumberedRealLines(total);
@@ -43,24 +45,30 @@ public sealed class RelpTests(ITestOutputHelper output)
             await using var sender = await Rsyslog.StartAsync(Omrelp(first.RelpPort), "module(load=\"omrelp\")");
             var writer = Task.Run(async () =>
             {
-                // Paced like a busy application, so the restart falls in the middle of the stream.
-                foreach (var chunk in lines.Chunk(40))
+                // Like a busy application: the first part paced so the stop falls while rsyslog is sending,
+                // the second while the appliance is down, the third after it is back.
+                foreach (var chunk in lines[..1600].Chunk(40))
                 {
                     await sender.AppendLinesAsync(chunk);
                     await Task.Delay(50);
                 }
+                await down.Task;
+                await sender.AppendLinesAsync(lines[1600..2800]);
+                await upAgain.Task;
+                foreach (var chunk in lines[2800..].Chunk(100)) await sender.AppendLinesAsync(chunk);
             });
 
             // 2. Once part of the stream is stored, stop the appliance (SIGTERM) or kill it (-9); rsyslogd keeps running.
             await first.WaitForEventCountAsync(600, TimeSpan.FromSeconds(120));
-            var storedBeforeRestart = (await first.StatsAsync()).GetProperty("events").GetInt64();
             if (kill9) first.Kill();
             else Assert.Equal(0, await first.StopAsync());
             await first.DisposeAsync();
-            Assert.False(writer.IsCompleted, "the stream ended before the restart; the test would not test a restart mid-stream");
+            down.SetResult();
 
             // 3. Restart on the same data dir and port; rsyslog reconnects and resends what was not acknowledged.
             await using var second = await ApplianceProcess.StartAsync(again);
+            var storedBeforeRestart = (await second.StatsAsync()).GetProperty("events").GetInt64();
+            upAgain.SetResult();
             await writer;
             var deadline = DateTime.UtcNow.AddSeconds(180);
             List<JsonElement> stored = [];
@@ -74,7 +82,7 @@ public sealed class RelpTests(ITestOutputHelper output)
             var seen = stored.Select(NumberOf).ToHashSet();
             var missing = Enumerable.Range(0, total).Where(n => !seen.Contains(n)).ToList();
             var duplicates = stored.Count - seen.Count;
-            output.WriteLine($"{(kill9 ? "kill -9" : "SIGTERM")}: about {storedBeforeRestart} events stored when it went down, " +
+            output.WriteLine($"{(kill9 ? "kill -9" : "SIGTERM")}: {storedBeforeRestart} events stored when it came back, " +
                              $"{stored.Count} in the end for {total} lines: {missing.Count} missing, {duplicates} duplicates");
             Assert.True(missing.Count == 0,
                 $"{missing.Count} lines lost, first {string.Join(", ", missing.Take(10))}\nrsyslog:\n{sender.Output}\nappliance:\n{second.Output}");
@@ -83,7 +91,12 @@ public sealed class RelpTests(ITestOutputHelper output)
             Assert.All(stored, e => Assert.Equal(byNumber[NumberOf(e)], e.GetProperty("message").GetString()));
             Assert.All(stored, e => Assert.Equal("sender-host", e.GetProperty("host").GetString()));
         }
-        finally { Directory.Delete(dir, recursive: true); }
+        finally
+        {
+            down.TrySetResult(); // a failed test must not leave the writer waiting forever
+            upAgain.TrySetResult();
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     /// <summary>
