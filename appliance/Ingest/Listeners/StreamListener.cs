@@ -85,6 +85,9 @@ public sealed class StreamListener(IPEndPoint bind, IStreamProtocol protocol, Se
                 client.Dispose();
                 continue;
             }
+            // Acks are small writes answering the client's writes: Nagle would hold one back until the
+            // client's delayed ACK (tens of ms), and RELP senders wait for acks before sending on.
+            client.NoDelay = true;
             var task = Task.Run(() => Serve(client, peer));
             lock (_connections) _connections.Add(task);
             _ = task.ContinueWith(t => { lock (_connections) _connections.Remove(t); }, TaskScheduler.Default);
