@@ -49,11 +49,12 @@ EOF
   sleep 1
   count() { if [ -f "$t/out.log" ]; then wc -l < "$t/out.log"; else echo 0; fi; }
 else
+token=$(dotnet "$dll" token create --data "$t/data" --name perf --scopes summary:read --days 1 2>/dev/null)
 dotnet "$dll" --data "$t/data" --http 127.0.0.1:$http --syslog 127.0.0.1:$syslog --syslog-tls 127.0.0.1:$tls --relp 127.0.0.1:$relp \
   > "$t/app.log" 2>&1 &
 app_pid=$!
-until curl -sf "http://127.0.0.1:$http/healthz" >/dev/null; do sleep 0.2; done
-count() { curl -s "http://127.0.0.1:$http/api/v1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])'; }
+until curl -skf "https://127.0.0.1:$http/healthz" >/dev/null; do sleep 0.2; done
+count() { curl -sk -H "Authorization: Bearer $token" "https://127.0.0.1:$http/api/v1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])'; }
 fi
 
 case "$mode" in

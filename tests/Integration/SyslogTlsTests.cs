@@ -65,8 +65,20 @@ public sealed class SyslogTlsTests
     }
 
     [Fact]
+    public async Task Rsyslog_pinning_the_self_signed_certificate_by_its_SHA256_fingerprint_delivers()
+    {
+        await using var app = await ApplianceProcess.StartAsync();
+        using var cert = X509Certificate2.CreateFromPem(File.ReadAllText(app.CertificateFile));
+        var pin = "SHA256:" + string.Join(':', cert.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256).Select(b => b.ToString("X2")));
+        var lines = RealLines(50);
+        await using var pinned = await Rsyslog.StartAsync(OmfwdTls(app.TlsPort, "gtls", "x509/fingerprint", $"""StreamDriverPermittedPeers="{pin}" """));
+        await pinned.AppendLinesAsync(lines);
+        await WaitForLinesAsync(app, pinned, lines);
+    }
+
+    [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public async Task The_self_signed_certificate_is_kept_in_the_data_dir_and_presented_again_after_a_restart()
+    public async Task The_appliance_certificate_made_on_first_start_is_presented_and_presented_again_after_a_restart()
     {
         var dir = Directory.CreateTempSubdirectory("redoubt-tls-restart-").FullName;
         try
@@ -74,7 +86,8 @@ public sealed class SyslogTlsTests
             string first;
             await using (var app = await ApplianceProcess.StartAsync(dir))
             {
-                var onDisk = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(dir, "tls", "server.crt")));
+                // The same certificate as the console's (DATA/tls/redoubt.crt): one fingerprint to pin per appliance.
+                var onDisk = X509Certificate2.CreateFromPem(File.ReadAllText(app.CertificateFile));
                 await using var client = await TlsSender.ConnectAsync(app.TlsPort);
                 Assert.Equal(onDisk.Thumbprint, client.ServerCertificate.Thumbprint);
                 var san = client.ServerCertificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
@@ -87,10 +100,10 @@ public sealed class SyslogTlsTests
             {
                 await using var client = await TlsSender.ConnectAsync(again.TlsPort);
                 Assert.Equal(first, client.ServerCertificate.Thumbprint);
-                Assert.DoesNotContain("newly generated", (await again.ListenerAsync("syslog-tls")).GetProperty("tls").GetString());
+                Assert.DoesNotContain("made on this start", (await again.ListenerAsync("syslog-tls")).GetProperty("tls").GetString());
             }
             // The key is readable by the service user only.
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "tls", "server.key")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "tls", "redoubt.key")));
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
@@ -126,7 +139,8 @@ public sealed class SyslogTlsTests
             $"""StreamDriverPermittedPeers="receiver.test" StreamDriver.CAFile="{pki.CaFile}" """));
         await rsyslog.AppendLinesAsync(lines);
         await WaitForLinesAsync(app, rsyslog, lines);
-        Assert.Contains("configured certificate CN=receiver.test", (await app.ListenerAsync("syslog-tls")).GetProperty("tls").GetString());
+        var description = (await app.ListenerAsync("syslog-tls")).GetProperty("tls").GetString();
+        Assert.Contains($"own certificate {pki.ServerCertFile}: CN=receiver.test", description);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Redoubt.Configuration;
+using Redoubt.Hosting;
 using Redoubt.Ingest.Relp;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Ingest.Tls;
@@ -12,7 +13,7 @@ namespace Redoubt.Ingest.Listeners;
 /// <c>Listeners</c>) and stops them on shutdown, letting in-flight batches commit and be acknowledged.
 /// </summary>
 public sealed class ListenersService(IOptions<RedoubtOptions> options, EventLog log, ListenerRegistry registry,
-    TimeProvider clock, ILogger<ListenersService> logger) : IHostedService, IAsyncDisposable
+    TlsCertificate.Loaded applianceCertificate, TimeProvider clock, ILogger<ListenersService> logger) : IHostedService, IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _running = [];
 
@@ -21,11 +22,10 @@ public sealed class ListenersService(IOptions<RedoubtOptions> options, EventLog 
         var o = options.Value;
         var zone = SourceZone(o.Syslog.TimeZone);
         var max = o.Syslog.MaxMessageBytes;
-        var generatedTls = Path.Combine(Path.GetFullPath(o.DataDir), "tls");
         foreach (var def in ListenerPlan.From(o))
         {
             var events = new SyslogEvents(zone, clock, def.Name);
-            var tls = def.Tls is null ? null : ServerTls.Create(def.Tls, def.Name, generatedTls, clock);
+            var tls = def.Tls is null ? null : ServerTls.Create(def.Tls, def.Name, applianceCertificate, o.Tls);
             switch (def.Protocol)
             {
                 case ListenerPlan.Syslog:

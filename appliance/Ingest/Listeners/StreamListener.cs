@@ -8,7 +8,7 @@ using Redoubt.Ingest.Tls;
 namespace Redoubt.Ingest.Listeners;
 
 /// <summary>One accepted connection as a protocol sees it: who sent, and the tags for their events.</summary>
-public sealed record StreamConnection(EndPoint? Peer, Dictionary<string, string>? Tags, string? ClientCertificate);
+public sealed record StreamConnection(EndPoint? Peer, Dictionary<string, string>? Tags);
 
 /// <summary>
 /// A protocol spoken over a byte stream (plain TCP or TLS): syslog framing, RELP. It knows nothing
@@ -101,16 +101,16 @@ public sealed class StreamListener(IPEndPoint bind, IStreamProtocol protocol, Se
         Stream stream = new NetworkStream(client, ownsSocket: true);
         try
         {
-            string? clientCertificate = null;
             if (tls is not null)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = ssl;
                 if (!await HandshakeAsync(ssl, peer)) { failed = true; return; }
-                clientCertificate = ssl.RemoteCertificate?.Subject;
+                logger.LogDebug("{Transport} {Peer}: {Protocol}, {Cipher}, client certificate {Client}", state.Transport, peer,
+                    ssl.SslProtocol, ssl.NegotiatedCipherSuite, ssl.RemoteCertificate?.Subject ?? "none");
             }
             var tags = senders.TagsFor(peer?.Address);
-            await protocol.ServeAsync(stream, new StreamConnection(peer, tags, clientCertificate), _stop.Token, _abort.Token);
+            await protocol.ServeAsync(stream, new StreamConnection(peer, tags), _stop.Token, _abort.Token);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {

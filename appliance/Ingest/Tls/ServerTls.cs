@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Redoubt.Configuration;
+using Redoubt.Hosting;
 
 namespace Redoubt.Ingest.Tls;
 
@@ -40,32 +41,40 @@ public sealed class ServerTls
         var clients = clientCas is null
             ? "no client certificates"
             : $"client certificates {(requireClientCertificate ? "required" : "verified when offered")}, CA {string.Join("; ", clientCas.Select(c => c.Subject))}";
-        Description = $"TLS 1.2/1.3, {origin} certificate {certificate.Subject}, SHA-256 {ServerCertificate.Fingerprint(certificate)}, " +
+        Description = $"TLS 1.2/1.3, {origin} {certificate.Subject}, SHA-256 {TlsCertificate.Fingerprint(certificate)}, " +
                       $"valid until {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}; {clients}";
     }
 
     /// <summary>
-    /// Builds the TLS side of a listener from its options: the configured PEM pair, or the
-    /// appliance's self-signed certificate from <paramref name="generatedDir"/>.
+    /// Builds the TLS side of a listener from its options: its own PEM pair when it names one, else
+    /// the appliance's certificate (the one the console serves: <c>Tls:CertificateFile</c>, or the
+    /// self-signed one in DATA/tls), so senders pin one fingerprint for the whole appliance.
     /// </summary>
-    public static ServerTls Create(TlsListenerOptions options, string listener, string generatedDir, TimeProvider clock)
+    public static ServerTls Create(TlsListenerOptions options, string listener, TlsCertificate.Loaded appliance, TlsOptions applianceOptions)
     {
         X509Certificate2 leaf;
-        var intermediates = new X509Certificate2Collection();
+        X509Certificate2Collection intermediates;
         string origin;
         var hasCert = !string.IsNullOrWhiteSpace(options.CertificateFile);
         var hasKey = !string.IsNullOrWhiteSpace(options.KeyFile);
         if (hasCert != hasKey)
-            throw new StartupException($"{listener}: set both CertificateFile and KeyFile, or neither (a self-signed certificate is then generated)");
+            throw new StartupException($"{listener}: set both CertificateFile and KeyFile, or neither (the appliance's certificate is then used)");
         if (hasCert)
         {
             (leaf, intermediates) = ServerCertificate.Load(options.CertificateFile!, options.KeyFile!, listener);
-            origin = "configured";
+            origin = $"own certificate {options.CertificateFile}:";
+        }
+        else if (!appliance.SelfSigned && applianceOptions is { CertificateFile: { Length: > 0 } file, KeyFile: { Length: > 0 } key })
+        {
+            // Loaded again for its intermediates, which the console's loader does not keep.
+            (leaf, intermediates) = ServerCertificate.Load(file, key, listener);
+            origin = $"the appliance's certificate {file}:";
         }
         else
         {
-            (leaf, var generated) = ServerCertificate.LoadOrCreateSelfSigned(generatedDir, clock);
-            origin = generated ? "newly generated self-signed" : "self-signed";
+            leaf = appliance.Certificate;
+            intermediates = [];
+            origin = $"the appliance's self-signed certificate {appliance.Source}{(appliance.Created ? " (made on this start)" : "")}:";
         }
 
         X509Certificate2Collection? cas = null;
