@@ -1,11 +1,16 @@
 using System.Buffers;
 using System.Net;
 using Redoubt.Parsing;
+using Redoubt.Parsing.Payload;
 using Redoubt.Storage.Events;
 
 namespace Redoubt.Ingest.Syslog;
 
-/// <summary>Turns one syslog frame into an <see cref="EventRecord"/>: parse, then stamp where it came from.</summary>
+/// <summary>
+/// Turns one syslog frame into an <see cref="EventRecord"/>: read the header, decode the payload (CEF, LEEF, JSON,
+/// key=value) into named fields, then stamp where it came from. A frame is one event whatever it holds: an
+/// octet-counted frame with line breaks (a stack trace) stays one message.
+/// </summary>
 public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock)
 {
     public EventRecord FromFrame(in ReadOnlySequence<byte> frame, bool truncated, Transport transport, EndPoint? sender)
@@ -31,6 +36,7 @@ public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock)
             Source = "syslog",
         };
         SyslogParser.Parse(frame, now, sourceZone, record);
+        PayloadDecoders.Decode(record);
         if (truncated)
         {
             record.Flags |= EventFlags.Truncated;

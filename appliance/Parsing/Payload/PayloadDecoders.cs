@@ -1,0 +1,81 @@
+using Redoubt.Storage.Events;
+
+namespace Redoubt.Parsing.Payload;
+
+/// <summary>
+/// Decoders for what devices put after the syslog header: CEF, LEEF, JSON (also behind the `@cee:` cookie) and
+/// key=value. The first whose signature the message has fills <see cref="EventRecord.Fields"/> and names itself in
+/// <see cref="DecoderField"/>. The message itself is never changed. A decoder never throws: a payload that looks like
+/// its format but cannot be read keeps whatever fields were read and says why in <see cref="ErrorField"/>; the event
+/// is otherwise stored as it came (no ParseError: the syslog header was fine). Field names: docs/parsing.md.
+/// </summary>
+public static class PayloadDecoders
+{
+    /// <summary>Which decoder read the payload: "cef", "leef", "json" or "kv". Absent when none applied.</summary>
+    public const string DecoderField = "_decoder";
+    /// <summary>Why the decoder named in <see cref="DecoderField"/> could not read the whole payload.</summary>
+    public const string ErrorField = "_decoderError";
+
+    public static void Decode(EventRecord e)
+    {
+        if (e.Message is not { Length: > 0 } message || (e.Flags & EventFlags.ParseError) != 0) return;
+        try
+        {
+            Apply(message.AsSpan(), e);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Defensive: a decoder bug costs the fields, never the event.
+            var f = Fields.Of(e);
+            f.TryAdd(DecoderField, "unknown");
+            f[ErrorField] = "internal decoder error: " + ex.GetType().Name;
+        }
+    }
+
+    private static void Apply(ReadOnlySpan<char> m, EventRecord e)
+    {
+        var s = m.TrimStart();
+        if (s.StartsWith("CEF:", StringComparison.Ordinal)) { CefDecoder.Decode(s, e); return; }
+        if (s.StartsWith("LEEF:", StringComparison.Ordinal)) { LeefDecoder.Decode(s, e); return; }
+        if (s.StartsWith("@cee:", StringComparison.Ordinal)) { JsonDecoder.Decode(s[5..].TrimStart(), e); return; }
+        if (s.Length > 1 && s[0] == '{' && s.TrimEnd()[^1] == '}') { JsonDecoder.Decode(s, e); return; }
+
+        // "ASM: CEF:0|F5|...", "cef: CEF:0|...": a prefix the header did not take as a tag.
+        int cef = s[..Math.Min(s.Length, 128)].IndexOf(" CEF:", StringComparison.Ordinal);
+        if (cef >= 0 && s[(cef + 5)..].IndexOf('|') >= 0) { CefDecoder.Decode(s[(cef + 1)..], e); return; }
+
+        KeyValueDecoder.TryDecode(s, e);
+    }
+}
+
+/// <summary>Where decoders put what they read: bounded, field names shared across events.</summary>
+internal static class Fields
+{
+    /// <summary>A payload with more named fields than this keeps the first ones (and says so).</summary>
+    public const int MaxFields = 512;
+    public const int MaxNameLength = 128;
+
+    public static Dictionary<string, string> Of(EventRecord e) => e.Fields ??= new Dictionary<string, string>(16, StringComparer.Ordinal);
+
+    /// <summary>Adds a field; false when the event is full (the caller stops) or the name is unusable (skipped).</summary>
+    public static bool Add(Dictionary<string, string> fields, ReadOnlySpan<char> name, string value, bool overwrite)
+    {
+        if (name.IsEmpty || name.Length > MaxNameLength) return true;
+        if (fields.Count >= MaxFields)
+        {
+            fields[PayloadDecoders.ErrorField] = $"more than {MaxFields} fields; the rest are only in the message";
+            return false;
+        }
+        string key = TextCache.Chars(name);
+        if (overwrite) fields[key] = value;
+        else fields.TryAdd(key, value);
+        return true;
+    }
+
+    public static void Mark(EventRecord e, string decoder, string? error = null)
+    {
+        var f = Of(e);
+        f[PayloadDecoders.DecoderField] = decoder;
+        if (error is not null) f[PayloadDecoders.ErrorField] = error;
+    }
+}
