@@ -102,6 +102,70 @@ internal static class StructuredData
         }
     }
 
+    /// <summary>`[key:"` at pos: the start of Check Point's own structured data.</summary>
+    public static bool IsCheckPoint(ReadOnlySpan<byte> m, int pos)
+    {
+        if (pos >= m.Length || m[pos] != (byte)'[') return false;
+        int i = pos + 1;
+        while (i < m.Length && i - pos <= 64 && IsCheckPointKeyChar(m[i])) i++;
+        if (i == pos + 1) return false;
+        while (i < m.Length && m[i] == (byte)':') i++;
+        return i < m.Length && m[i] == (byte)'"' && m[i - 1] == (byte)':';
+    }
+
+    /// <summary>After the `]` that closes Check Point data (quotes and `\x` escapes respected), or the end if cut short.</summary>
+    public static int CheckPointEnd(ReadOnlySpan<byte> m, int pos)
+    {
+        bool quoted = false;
+        for (int i = pos + 1; i < m.Length; i++)
+        {
+            byte b = m[i];
+            if (b == (byte)'\\') { i++; continue; }
+            if (b == (byte)'"') quoted = !quoted;
+            else if (b == (byte)']' && !quoted) return i + 1;
+        }
+        return m.Length;
+    }
+
+    /// <summary>Check Point pairs `key:"value";` (also `key::"value"`) into Fields; marks decoder "checkpoint".</summary>
+    public static void AddCheckPointFields(ReadOnlySpan<byte> sd, EventRecord into)
+    {
+        var fields = into.Fields ??= new Dictionary<string, string>(32, StringComparer.Ordinal);
+        string? error = null;
+        Span<byte> scratch = stackalloc byte[256];
+        int i = 1;
+        while (true)
+        {
+            while (i < sd.Length && (sd[i] == (byte)' ' || sd[i] == (byte)';')) i++;
+            if (i >= sd.Length) { error = "Check Point structured data has no closing ']'"; break; }
+            if (sd[i] == (byte)']') break;
+            int keyStart = i;
+            while (i < sd.Length && i - keyStart <= 64 && IsCheckPointKeyChar(sd[i])) i++;
+            int keyEnd = i;
+            while (i < sd.Length && sd[i] == (byte)':') i++;
+            if (keyEnd == keyStart || i == keyEnd || i >= sd.Length || sd[i] != (byte)'"')
+            {
+                error = $"Check Point structured data not `key:\"value\"` at byte {i}";
+                break;
+            }
+            int start = ++i;
+            bool escaped = false;
+            while (i < sd.Length && sd[i] != (byte)'"')
+            {
+                if (sd[i] == (byte)'\\' && i + 1 < sd.Length && IsEscapable(sd[i + 1])) { escaped = true; i++; }
+                i++;
+            }
+            var raw = sd[start..Math.Min(i, sd.Length)];
+            fields.TryAdd(TextCache.Ascii(sd[keyStart..keyEnd]), escaped ? Unescape(raw, scratch) : SyslogParser.Text(raw));
+            if (i >= sd.Length) { error = "Check Point structured data value has no closing quote"; break; }
+            i++;
+        }
+        fields[Payload.PayloadDecoders.DecoderField] = "checkpoint";
+        if (error is not null) fields[Payload.PayloadDecoders.ErrorField] = error;
+    }
+
+    private static bool IsCheckPointKeyChar(byte b) => b > 32 && b < 127 && b is not ((byte)':' or (byte)'"' or (byte)']' or (byte)';' or (byte)'[' or (byte)'=');
+
     private static string Unescape(ReadOnlySpan<byte> raw, Span<byte> scratch)
     {
         byte[]? rented = raw.Length > scratch.Length ? new byte[raw.Length] : null;

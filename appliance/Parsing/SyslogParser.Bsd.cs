@@ -97,11 +97,7 @@ public static partial class SyslogParser
             into.ProcId = h.ProcId.IsEmpty ? null : Text(h.ProcId);
         }
         into.MsgId = NilOrAscii(h.MsgId);
-        if (!h.Sd.IsEmpty)
-        {
-            into.StructuredData = Text(h.Sd);
-            StructuredData.AddFields(h.Sd, into);
-        }
+        ApplySd(ref h, into);
         into.Message = h.HasMsg ? Text(h.Msg) : "";
         return true;
     }

@@ -113,6 +113,7 @@ public static partial class SyslogParser
         public long TimeMs;
         public bool HasTime;
         public ReadOnlySpan<byte> Host, App, ProcId, MsgId, Sd;
+        public bool CheckPoint;
         public bool HasMsg;
         public ReadOnlySpan<byte> Msg;
     }
@@ -150,7 +151,13 @@ public static partial class SyslogParser
         {
             int sdStart = pos;
             string? error = StructuredData.Validate(m, ref pos);
-            if (error is not null) return error;
+            if (error is not null)
+            {
+                // Check Point Log Exporter writes its own `[key:"value"; ...]`: not RFC 5424, but meant as structured data.
+                if (!StructuredData.IsCheckPoint(m, sdStart)) return error;
+                pos = StructuredData.CheckPointEnd(m, sdStart);
+                h.CheckPoint = true;
+            }
             h.Sd = m[sdStart..pos];
         }
 
@@ -187,12 +194,16 @@ public static partial class SyslogParser
         into.App = NilOrAscii(h.App);
         into.ProcId = h.ProcId.IsEmpty ? null : Encoding.ASCII.GetString(h.ProcId);
         into.MsgId = NilOrAscii(h.MsgId);
-        if (!h.Sd.IsEmpty)
-        {
-            into.StructuredData = Text(h.Sd);
-            StructuredData.AddFields(h.Sd, into);
-        }
+        ApplySd(ref h, into);
         if (h.HasMsg) into.Message = Text(h.Msg);
+    }
+
+    private static void ApplySd(ref Header5424 h, EventRecord into)
+    {
+        if (h.Sd.IsEmpty) return;
+        into.StructuredData = Text(h.Sd);
+        if (h.CheckPoint) StructuredData.AddCheckPointFields(h.Sd, into);
+        else StructuredData.AddFields(h.Sd, into);
     }
 
     private static string? NilOrAscii(ReadOnlySpan<byte> b) => b.IsEmpty ? null : TextCache.Ascii(b);

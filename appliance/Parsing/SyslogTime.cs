@@ -76,6 +76,20 @@ public static partial class SyslogParser
         return true;
     }
 
+    /// <summary>A whole payload value `Mmm dd [yyyy] hh:mm:ss[.fff][ ZONE]` (CEF rt, LEEF devTime) to Unix ms.</summary>
+    internal static bool TryReadPayloadBsdTime(ReadOnlySpan<byte> s, DateTimeOffset receivedAt, TimeZoneInfo zone, out long unixMs)
+    {
+        unixMs = 0;
+        if (!TryReadBsdTime(s, out var t)) return false;
+        var rest = s[t.Length..];
+        if (!rest.IsEmpty)
+        {
+            if (rest.Length < 2 || rest[0] != (byte)' ' || ZoneOffset(rest[1..]) is not { } offset) return false;
+            t.OffsetMinutes = offset;
+        }
+        return BsdToUnixMs(t, receivedAt, zone, out unixMs);
+    }
+
     /// <summary>`hh:mm:ss` and an optional `.f` (1-9 digits; beyond 100 ns ignored).</summary>
     private static bool ReadClock(ReadOnlySpan<byte> s, ref int i, out int h, out int mi, out int sec, out long fracTicks)
     {
@@ -116,6 +130,7 @@ public static partial class SyslogParser
     /// <summary>Zone abbreviations with one meaning; ambiguous ones (CST, IST, AST...) are not guessed.</summary>
     private static int? ZoneOffset(ReadOnlySpan<byte> name)
     {
+        if (name.Length > 6) return null;
         Span<char> upper = stackalloc char[6];
         for (int k = 0; k < name.Length; k++) upper[k] = (char)(name[k] & ~0x20);
         return upper[..name.Length] switch

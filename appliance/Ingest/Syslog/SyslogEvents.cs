@@ -36,7 +36,7 @@ public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock)
             Source = "syslog",
         };
         SyslogParser.Parse(frame, now, sourceZone, record);
-        PayloadDecoders.Decode(record);
+        PayloadDecoders.Decode(record, sourceZone);
         if (truncated)
         {
             record.Flags |= EventFlags.Truncated;

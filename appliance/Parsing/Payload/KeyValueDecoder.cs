@@ -47,6 +47,7 @@ internal static class KeyValueDecoder
                 int end = v;
                 while (end < s.Length && !IsSpace(s[end])) end++;
                 int valueEnd = end > v && s[end - 1] == ',' ? end - 1 : end; // Huawei: "a=1, b=2"
+                if (valueEnd > v && s[valueEnd - 1] == ')' && s[v..valueEnd].IndexOf('(') < 0) valueEnd--; // "(a=1, b=2)"
                 value = new string(s[v..valueEnd]);
                 i = end;
             }

@@ -16,12 +16,18 @@ public static class PayloadDecoders
     /// <summary>Why the decoder named in <see cref="DecoderField"/> could not read the whole payload.</summary>
     public const string ErrorField = "_decoderError";
 
-    public static void Decode(EventRecord e)
+    /// <summary>
+    /// Decodes <see cref="EventRecord.Message"/> into fields; then, where the syslog header had no host or no time
+    /// (TimeMs == ReceivedAtMs), takes them from the payload's own well-known fields (docs/parsing.md, "Promotion").
+    /// Times without a zone are local to <paramref name="sourceZone"/>.
+    /// </summary>
+    public static void Decode(EventRecord e, TimeZoneInfo sourceZone)
     {
         if (e.Message is not { Length: > 0 } message || (e.Flags & EventFlags.ParseError) != 0) return;
         try
         {
             Apply(message.AsSpan(), e);
+            if (e.Fields is not null) Promotion.Apply(e, sourceZone);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -40,9 +46,9 @@ public static class PayloadDecoders
         if (s.StartsWith("@cee:", StringComparison.Ordinal)) { JsonDecoder.Decode(s[5..].TrimStart(), e); return; }
         if (s.Length > 1 && s[0] == '{' && s.TrimEnd()[^1] == '}') { JsonDecoder.Decode(s, e); return; }
 
-        // "ASM: CEF:0|F5|...", "cef: CEF:0|...": a prefix the header did not take as a tag.
-        int cef = s[..Math.Min(s.Length, 128)].IndexOf(" CEF:", StringComparison.Ordinal);
-        if (cef >= 0 && s[(cef + 5)..].IndexOf('|') >= 0) { CefDecoder.Decode(s[(cef + 1)..], e); return; }
+        // "ASM: CEF:0|F5|...", "ASM:CEF:0|...": a prefix the header did not take as a tag.
+        int cef = s[..Math.Min(s.Length, 128)].IndexOf("CEF:", StringComparison.Ordinal);
+        if (cef > 0 && s[cef - 1] is ' ' or ':' && s[(cef + 4)..].IndexOf('|') >= 0) { CefDecoder.Decode(s[cef..], e); return; }
 
         KeyValueDecoder.TryDecode(s, e);
     }
