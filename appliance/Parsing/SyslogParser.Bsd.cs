@@ -281,6 +281,13 @@ public static partial class SyslogParser
     /// <summary>`@cee:` (CEE / lumberjack JSON) is a cookie, not a tag.</summary>
     private static bool IsCee(ReadOnlySpan<byte> m, int pos) => m[pos..].StartsWith("@cee:"u8);
 
+    private static bool IsAllDigits(ReadOnlySpan<byte> s)
+    {
+        foreach (byte b in s)
+            if (!IsDigit(b)) return false;
+        return true;
+    }
+
     private static bool IsHex(ReadOnlySpan<byte> s)
     {
         foreach (byte b in s)
@@ -336,6 +343,8 @@ public static partial class SyslogParser
                 return false;
             }
         }
+        // "proftpd[26169] server.example.net: ..." - a numeric [PID] then a space also ends the tag.
+        if (hasPid && m[i] == (byte)' ' && pidLen > 0 && IsAllDigits(m.Slice(pidStart, pidLen))) { msgStart = i + 1; return true; }
         if (m[i] != (byte)':') return false;
         i++;
         if (i == m.Length) { msgStart = i; return true; }

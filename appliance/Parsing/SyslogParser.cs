@@ -99,10 +99,12 @@ public static partial class SyslogParser
     /// <summary>`1 SP` + a valid RFC 3339 timestamp + SP: an RFC 5424 line whose PRI was removed on the way.</summary>
     private static bool LooksLike5424WithoutPri(ReadOnlySpan<byte> m, out int next)
     {
-        next = 2;
-        if (m.Length < 24 || m[0] != (byte)'1' || m[1] != (byte)' ') return false;
-        var ts = Token(m, 2);
-        return 2 + ts.Length < m.Length && TryParseRfc3339(ts, out _);
+        int i = 0;
+        while (i < m.Length && i < 4 && m[i] == (byte)' ') i++;
+        next = i + 2;
+        if (m.Length < i + 24 || m[i] != (byte)'1' || m[i + 1] != (byte)' ') return false;
+        var ts = Token(m, next);
+        return next + ts.Length < m.Length && TryParseRfc3339(ts, out _);
     }
 
     // ---------------------------------------------------------------- RFC 5424

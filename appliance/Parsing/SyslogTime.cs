@@ -26,6 +26,7 @@ public static partial class SyslogParser
         t = default;
         int i = 0;
         if (s.Length > 0 && (s[0] == (byte)'*' || s[0] == (byte)'.')) i = 1;
+        else if (s.Length > 4 && s[3] == (byte)' ' && IsWeekday(s)) i = 4; // ctime: "Wed Jul 27 18:32:27 2016"
         if (s.Length < i + 14) return false;
         int mo = MonthAt(s, i);
         if (mo < 0 || s[i + 3] != (byte)' ') return false;
@@ -100,7 +101,7 @@ public static partial class SyslogParser
             return false;
         if (h > 23 || mi > 59 || sec > 60) return false;
         i += 8;
-        if (i + 1 < s.Length && s[i] == (byte)'.' && IsDigit(s[i + 1]))
+        if (i + 1 < s.Length && (s[i] == (byte)'.' || s[i] == (byte)',') && IsDigit(s[i + 1])) // ',': log4j style
         {
             i++;
             int start = i;
@@ -114,6 +115,14 @@ public static partial class SyslogParser
             fracTicks = frac;
         }
         return true;
+    }
+
+    private static bool IsWeekday(ReadOnlySpan<byte> s)
+    {
+        ReadOnlySpan<byte> days = "MonTueWedThuFriSatSun"u8;
+        for (int k = 0; k < 7; k++)
+            if ((s[0] | 0x20) == (days[k * 3] | 0x20) && (s[1] | 0x20) == (days[k * 3 + 1] | 0x20) && (s[2] | 0x20) == (days[k * 3 + 2] | 0x20)) return true;
+        return false;
     }
 
     private static int MonthAt(ReadOnlySpan<byte> s, int i)

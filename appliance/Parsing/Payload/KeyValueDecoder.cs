@@ -18,11 +18,12 @@ internal static class KeyValueDecoder
         if (s.IndexOf('=') < 0 || CountPairs(s, MinPairs) < MinPairs) return;
         var fields = Fields.Of(e);
         string? error = null;
+        bool commaSeparated = IsCommaSeparated(s);
         int i = 0;
         while (i < s.Length)
         {
-            if (!TryKey(s, i, out int keyEnd)) { i = SkipWord(s, i); continue; }
-            var key = s[i..keyEnd];
+            if (!TryKey(s, i, out int keyStart, out int keyEnd)) { i = SkipWord(s, i); continue; }
+            var key = s[keyStart..keyEnd];
             int v = keyEnd + 1;
             string value;
             if (v < s.Length && s[v] is '"' or '\'')
@@ -42,6 +43,16 @@ internal static class KeyValueDecoder
                     if (i < s.Length && s[i] == ',') i++;
                 }
             }
+            else if (commaSeparated)
+            {
+                // Huawei "a=x y, b=z": the value runs to the next ", key=".
+                int end = v;
+                while (end < s.Length && !(s[end] == ',' && end + 1 < s.Length && IsSpace(s[end + 1]) && TryKey(s, end + 2, out _))) end++;
+                int valueEnd = end;
+                if (valueEnd > v && s[valueEnd - 1] == ')' && s[v..valueEnd].IndexOf('(') < 0) valueEnd--; // "(a=1, b=2)"
+                value = new string(s[v..valueEnd]);
+                i = Math.Min(end + 1, s.Length);
+            }
             else
             {
                 int end = v;
@@ -57,6 +68,17 @@ internal static class KeyValueDecoder
         Fields.Mark(e, "kv", error);
     }
 
+    /// <summary>True when the first bare value is followed by ", " (Huawei's "key=value, key=value").</summary>
+    private static bool IsCommaSeparated(ReadOnlySpan<char> s)
+    {
+        int i = 0;
+        while (i < s.Length && !TryKey(s, i, out _)) i = SkipWord(s, i);
+        if (!TryKey(s, i, out int keyEnd) || keyEnd + 1 >= s.Length || s[keyEnd + 1] is '"' or '\'') return false;
+        int end = keyEnd + 1;
+        while (end < s.Length && !IsSpace(s[end])) end++;
+        return end > keyEnd + 1 && s[end - 1] == ',';
+    }
+
     /// <summary>Pairs whose key starts a word, counted up to <paramref name="enough"/>.</summary>
     private static int CountPairs(ReadOnlySpan<char> s, int enough)
     {
@@ -70,10 +92,13 @@ internal static class KeyValueDecoder
     }
 
     /// <summary>A key at i: a letter or '_', then letters, digits, '_', '.', '-', ending at '='.</summary>
-    private static bool TryKey(ReadOnlySpan<char> s, int i, out int keyEnd)
+    private static bool TryKey(ReadOnlySpan<char> s, int i, out int keyEnd) => TryKey(s, i, out _, out keyEnd);
+
+    private static bool TryKey(ReadOnlySpan<char> s, int i, out int keyStart, out int keyEnd)
     {
         keyEnd = -1;
         if (i < s.Length && s[i] == '(') i++; // Huawei: "(SyslogId=1906054, ..."
+        keyStart = i;
         if (i >= s.Length || !(char.IsAsciiLetter(s[i]) || s[i] == '_')) return false;
         int j = i + 1;
         while (j < s.Length && j - i <= Fields.MaxNameLength && (char.IsAsciiLetterOrDigit(s[j]) || s[j] is '_' or '.' or '-')) j++;
