@@ -15,6 +15,8 @@ public static class PayloadDecoders
     public const string DecoderField = "_decoder";
     /// <summary>Why the decoder named in <see cref="DecoderField"/> could not read the whole payload.</summary>
     public const string ErrorField = "_decoderError";
+    /// <summary>At most this many fields per event (plus the two above); the rest stay in the message only.</summary>
+    public const int MaxFields = Fields.MaxFields;
 
     /// <summary>
     /// Decodes <see cref="EventRecord.Message"/> into fields; then, where the syslog header had no host or no time
