@@ -59,6 +59,15 @@ public static class EventJson
             w.WriteNull("rawBase64");
             w.WriteNull("rawText");
         }
+        // Named fields from the structured data and the payload decoders (CEF, LEEF, JSON, key=value; see docs/parsing.md).
+        w.WritePropertyName("fields");
+        if (e.Fields is { Count: > 0 } fields)
+        {
+            w.WriteStartObject();
+            foreach (var (name, value) in fields) w.WriteString(name, value);
+            w.WriteEndObject();
+        }
+        else w.WriteNullValue();
         w.WritePropertyName("json");
         if (e.Json is { } json && TryWriteRaw(w, json)) { }
         else w.WriteNullValue();
