@@ -88,7 +88,7 @@ internal static class StructuredData
                 }
                 var raw = sd[start..pos];
                 pos++;
-                string value = escaped ? Unescape(raw, scratch) : SyslogParser.Text(raw);
+                string value = escaped ? Unescape(raw, scratch) : TextCache.Value(raw);
                 string key = TextCache.Ascii(name);
                 if (!fields.TryAdd(key, value))
                 {
@@ -156,7 +156,7 @@ internal static class StructuredData
                 i++;
             }
             var raw = sd[start..Math.Min(i, sd.Length)];
-            fields.TryAdd(TextCache.Ascii(sd[keyStart..keyEnd]), escaped ? Unescape(raw, scratch) : SyslogParser.Text(raw));
+            fields.TryAdd(TextCache.Ascii(sd[keyStart..keyEnd]), escaped ? Unescape(raw, scratch) : TextCache.Value(raw));
             if (i >= sd.Length) { error = "Check Point structured data value has no closing quote"; break; }
             i++;
         }

@@ -17,7 +17,7 @@ internal static class CefDecoder
     /// <summary><paramref name="s"/> starts with "CEF:".</summary>
     public static void Decode(ReadOnlySpan<char> s, EventRecord e)
     {
-        var fields = Fields.Of(e);
+        var fields = Fields.Of(e, s.Count('=') + 8);
         int pos = 4;
         for (int n = 0; n < HeaderNames.Length; n++)
         {
@@ -85,7 +85,7 @@ internal static class CefDecoder
     /// <summary>Header: `\|` `\\`. Extension: `\=` `\\` `\n` `\r` (and `\|`, which some senders write). Other backslashes stay.</summary>
     internal static string Unescape(ReadOnlySpan<char> raw, bool extension)
     {
-        if (raw.IndexOf('\\') < 0) return new string(raw);
+        if (raw.IndexOf('\\') < 0) return TextCache.Value(raw);
         char[]? rented = raw.Length > 256 ? ArrayPool<char>.Shared.Rent(raw.Length) : null;
         Span<char> buf = rented ?? stackalloc char[256];
         int n = 0;

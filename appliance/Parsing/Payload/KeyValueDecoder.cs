@@ -16,7 +16,7 @@ internal static class KeyValueDecoder
     public static void TryDecode(ReadOnlySpan<char> s, EventRecord e)
     {
         if (s.IndexOf('=') < 0 || CountPairs(s, MinPairs) < MinPairs) return;
-        var fields = Fields.Of(e);
+        var fields = Fields.Of(e, s.Count('=') + 2);
         string? error = null;
         bool commaSeparated = IsCommaSeparated(s);
         int i = 0;
@@ -50,7 +50,7 @@ internal static class KeyValueDecoder
                 while (end < s.Length && !(s[end] == ',' && end + 1 < s.Length && IsSpace(s[end + 1]) && TryKey(s, end + 2, out _))) end++;
                 int valueEnd = end;
                 if (valueEnd > v && s[valueEnd - 1] == ')' && s[v..valueEnd].IndexOf('(') < 0) valueEnd--; // "(a=1, b=2)"
-                value = new string(s[v..valueEnd]);
+                value = TextCache.Value(s[v..valueEnd]);
                 i = Math.Min(end + 1, s.Length);
             }
             else
@@ -59,7 +59,7 @@ internal static class KeyValueDecoder
                 while (end < s.Length && !IsSpace(s[end])) end++;
                 int valueEnd = end > v && s[end - 1] == ',' ? end - 1 : end; // Huawei: "a=1, b=2"
                 if (valueEnd > v && s[valueEnd - 1] == ')' && s[v..valueEnd].IndexOf('(') < 0) valueEnd--; // "(a=1, b=2)"
-                value = new string(s[v..valueEnd]);
+                value = TextCache.Value(s[v..valueEnd]);
                 i = end;
             }
             if (!Fields.Add(fields, key, value, overwrite: false)) break;
@@ -126,7 +126,7 @@ internal static class KeyValueDecoder
 
     private static string Unquote(ReadOnlySpan<char> raw, char quote)
     {
-        if (raw.IndexOf('\\') < 0) return new string(raw);
+        if (raw.IndexOf('\\') < 0) return TextCache.Value(raw);
         var sb = new System.Text.StringBuilder(raw.Length);
         for (int i = 0; i < raw.Length; i++)
         {

@@ -17,7 +17,7 @@ internal static class LeefDecoder
     /// <summary><paramref name="s"/> starts with "LEEF:".</summary>
     public static void Decode(ReadOnlySpan<char> s, EventRecord e)
     {
-        var fields = Fields.Of(e);
+        var fields = Fields.Of(e, s.Count('=') + 6);
         int pos = 5;
         for (int n = 0; n < HeaderNames.Length; n++)
         {
@@ -88,7 +88,7 @@ internal static class LeefDecoder
 
     private static string Unescape(ReadOnlySpan<char> raw)
     {
-        if (raw.IndexOf("\\=", StringComparison.Ordinal) < 0) return new string(raw);
+        if (raw.IndexOf("\\=", StringComparison.Ordinal) < 0) return TextCache.Value(raw);
         return raw.ToString().Replace("\\=", "=", StringComparison.Ordinal);
     }
 

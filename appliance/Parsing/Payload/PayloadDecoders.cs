@@ -65,6 +65,17 @@ internal static class Fields
 
     public static Dictionary<string, string> Of(EventRecord e) => e.Fields ??= new Dictionary<string, string>(16, StringComparer.Ordinal);
 
+    /// <summary>The event's fields, sized for about <paramref name="expected"/> more so the table is not grown on the hot path.</summary>
+    public static Dictionary<string, string> Of(EventRecord e, int expected)
+    {
+        if (e.Fields is { } f)
+        {
+            f.EnsureCapacity(f.Count + Math.Min(expected, MaxFields));
+            return f;
+        }
+        return e.Fields = new Dictionary<string, string>(Math.Clamp(expected, 4, MaxFields + 2), StringComparer.Ordinal);
+    }
+
     /// <summary>Adds a field; false when the event is full (the caller stops) or the name is unusable (skipped).</summary>
     public static bool Add(Dictionary<string, string> fields, ReadOnlySpan<char> name, string value, bool overwrite)
     {
