@@ -63,7 +63,7 @@ internal static class StructuredData
     /// </summary>
     public static void AddFields(ReadOnlySpan<byte> sd, EventRecord into)
     {
-        var fields = into.Fields ??= new Dictionary<string, string>(8, StringComparer.Ordinal);
+        var fields = into.Fields ??= new Dictionary<string, string>(sd.Count("=\""u8), StringComparer.Ordinal);
         int pos = 0;
         Span<byte> scratch = stackalloc byte[256];
         Span<byte> qualified = stackalloc byte[MaxSdName * 2 + 1];

@@ -235,6 +235,21 @@ public sealed class VendorLogTests
                 Assert.Equal((null, line), (e.Host, e.Message)); // bare PAN-OS CSV, no header
         }
 
+        // PAN-OS CSV: columns named after PAN-OS's field list.
+        var threat = Read(Lines("paloalto").Single(l => l.StartsWith("0,2021/07/12", StringComparison.Ordinal)));
+        Assert.Equal(("panos", "THREAT", "vulnerability", "321321321"), (Field(threat, PayloadDecoders.DecoderField), Field(threat, "type"), Field(threat, "subtype"), Field(threat, "serial")));
+        Assert.Equal(("199.195.252.165", "172.30.250.61", "web-browsing", "55094", "443", "tcp", "reset-both"),
+            (Field(threat, "src"), Field(threat, "dst"), Field(threat, "app"), Field(threat, "sport"), Field(threat, "dport"), Field(threat, "proto"), Field(threat, "action")));
+        Assert.Equal(("getuser", "DCS-2530L Unauthenticated Information Disclosure Vulnerability(90255)", "high", "client-to-server"),
+            (Field(threat, "misc"), Field(threat, "threatid"), Field(threat, "severity"), Field(threat, "direction")));
+        Assert.Equal(Utc(2021, 7, 12, 9, 46, 0), Time(threat)); // no header: the time generated (source zone UTC here)
+        var traffic = Read(Lines("paloalto").Single(l => l.StartsWith("0,2021/07/15", StringComparison.Ordinal)));
+        Assert.Equal(("TRAFFIC", "10.210.0.84", "51.11.168.232", "DENY-ALL", "udp", "deny", "1", "any"),
+            (Field(traffic, "type"), Field(traffic, "src"), Field(traffic, "dst"), Field(traffic, "rule"), Field(traffic, "proto"), Field(traffic, "action"), Field(traffic, "packets"), Field(traffic, "category")));
+        var system = Read(Lines("paloalto").First(l => l.Contains(",SYSTEM,general,", StringComparison.Ordinal)));
+        Assert.Equal(("SYSTEM", "general", "general", "xxxxxxxxxxxxxxx"), (Field(system, "type"), Field(system, "subtype"), Field(system, "eventid"), Field(system, "opaque")));
+        Assert.Equal(Utc(2026, 4, 30, 6, 0, 0), Time(system)); // the header's time wins
+
         var pf = Lines("pfsense").Select(Read).ToArray();
         Assert.Equal((null, "filterlog", Utc(2026, 1, 22, 18, 34, 0)), (pf[0].Host, pf[0].App, Time(pf[0])));
         Assert.Equal(("pfSense", "filterlog", Utc(2026, 11, 8, 12, 37, 34)), (pf[1].Host, pf[1].App, Time(pf[1])));

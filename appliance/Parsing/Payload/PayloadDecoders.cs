@@ -3,15 +3,15 @@ using Redoubt.Storage.Events;
 namespace Redoubt.Parsing.Payload;
 
 /// <summary>
-/// Decoders for what devices put after the syslog header: CEF, LEEF, JSON (also behind the `@cee:` cookie) and
-/// key=value. The first whose signature the message has fills <see cref="EventRecord.Fields"/> and names itself in
+/// Decoders for what devices put after the syslog header: CEF, LEEF, JSON (also behind the `@cee:` cookie), PAN-OS
+/// CSV and key=value. The first whose signature the message has fills <see cref="EventRecord.Fields"/> and names itself in
 /// <see cref="DecoderField"/>. The message itself is never changed. A decoder never throws: a payload that looks like
 /// its format but cannot be read keeps whatever fields were read and says why in <see cref="ErrorField"/>; the event
 /// is otherwise stored as it came (no ParseError: the syslog header was fine). Field names: docs/parsing.md.
 /// </summary>
 public static class PayloadDecoders
 {
-    /// <summary>Which decoder read the payload: "cef", "leef", "json" or "kv". Absent when none applied.</summary>
+    /// <summary>Which decoder read the payload: "cef", "leef", "json", "panos", "kv" (or "checkpoint" from the header). Absent when none applied.</summary>
     public const string DecoderField = "_decoder";
     /// <summary>Why the decoder named in <see cref="DecoderField"/> could not read the whole payload.</summary>
     public const string ErrorField = "_decoderError";
@@ -47,6 +47,8 @@ public static class PayloadDecoders
         if (s.StartsWith("LEEF:", StringComparison.Ordinal)) { LeefDecoder.Decode(s, e); return; }
         if (s.StartsWith("@cee:", StringComparison.Ordinal)) { JsonDecoder.Decode(s[5..].TrimStart(), e); return; }
         if (s.Length > 1 && s[0] == '{' && s.TrimEnd()[^1] == '}') { JsonDecoder.Decode(s, e); return; }
+
+        if (PanOsDecoder.Matches(s)) { PanOsDecoder.Decode(s, e); return; }
 
         // "ASM: CEF:0|F5|...", "ASM:CEF:0|...": a prefix the header did not take as a tag.
         int cef = s[..Math.Min(s.Length, 128)].IndexOf("CEF:", StringComparison.Ordinal);

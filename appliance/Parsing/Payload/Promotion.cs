@@ -40,7 +40,7 @@ internal static class Promotion
             if (TryText(joined, zone, receivedAtMs, out ms)) return true;
         }
         // SonicWall time="2019-02-27 12:55:40 UTC", CEF rt (epoch ms or "Sep 09 2017 00:31:23 UTC"), LEEF devTime, JSON.
-        foreach (var name in (ReadOnlySpan<string>)["rt", "devTime", "time", "@timestamp", "timestamp"])
+        foreach (var name in (ReadOnlySpan<string>)["rt", "devTime", "time_generated", "time", "@timestamp", "timestamp"])
             if (f.TryGetValue(name, out var v) && (TryEpoch(v, out ms) || TryText(v, zone, receivedAtMs, out ms))) return true;
         return false;
     }
