@@ -8,6 +8,7 @@ namespace Redoubt.Perf.Parsing;
 /// <summary>
 /// Per parsed line (OperationsPerInvoke = lines per pass): the header parser alone, and the whole
 /// frame-to-event path the listeners run (header, payload decoders, the EventRecord itself).
+/// dotnet run -c Release --project perf -- --filter '*ParseBenchmarks*' --job short --inProcess
 /// </summary>
 [MemoryDiagnoser]
 public class ParseBenchmarks
