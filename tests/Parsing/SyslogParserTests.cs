@@ -339,6 +339,39 @@ public sealed class SyslogParserTests
         Assert.Equal(EventFlags.NoPri, empty.Flags);
     }
 
+    [Theory]
+    [InlineData("<13>Jun 14 15:16:01 2001:db8::17 sshd[42]: Accepted publickey", "2001:db8::17")]
+    [InlineData("<13>Jun 14 15:16:01 [2001:db8::17] sshd[42]: Accepted publickey", "2001:db8::17")]
+    [InlineData("<13>2024-06-14T15:16:01.5+05:45 fe80::1%eth0 sshd[42]: Accepted publickey", "fe80::1%eth0")]
+    [InlineData("<13>Jun 14 15:16:01 ::1 sshd[42]: Accepted publickey", "::1")]
+    public void Rfc3164_ipv6_hosts(string line, string host)
+    {
+        var e = Parse(line);
+        Assert.Equal((host, "sshd", "42", "Accepted publickey"), (e.Host, e.App, e.ProcId, e.Message));
+    }
+
+    [Fact]
+    public void Rfc5424_fractions_and_offsets()
+    {
+        Assert.Equal(new DateTimeOffset(2024, 6, 14, 9, 31, 1, 500, TimeSpan.Zero), Utc(Parse("<13>1 2024-06-14T15:16:01.5+05:45 h a - - -").TimeMs));
+        Assert.Equal(new DateTimeOffset(2024, 6, 15, 15, 15, 1, 999, TimeSpan.Zero), Utc(Parse("<13>1 2024-06-14T15:16:01.999999-23:59 h a - - -").TimeMs));
+        var seven = Parse("<13>1 2024-06-14T15:16:01.1234567Z h a - - -"); // RFC 5424: at most 6 digits
+        Assert.True(seven.Flags.HasFlag(EventFlags.ParseError));
+    }
+
+    [Fact]
+    public void Rfc3164_cisco_ios_through_a_relay_with_sequence_number_and_device_time()
+    {
+        // The relay's header (time, host) wins for the time; the device body gives app, msgid and severity.
+        var e = Parse("<189>Jun 14 15:16:01 10.0.0.1 123: *Jun 14 15:16:00.070 UTC: %SYS-5-CONFIG_I: Configured from console by vty2 (10.34.195.36)");
+        Assert.Equal(("10.0.0.1", "SYS", "SYS-5-CONFIG_I", "Configured from console by vty2 (10.34.195.36)"), (e.Host, e.App, e.MsgId, e.Message));
+        Assert.Equal((23, 5), ((int)e.Facility, (int)e.Severity));
+        Assert.Equal(new DateTimeOffset(2024, 6, 14, 15, 16, 1, TimeSpan.Zero), Utc(e.TimeMs));
+        var bare = Parse("123: *Jun 14 15:16:00.070 UTC: %SYS-5-CONFIG_I: Configured");
+        Assert.Equal(new DateTimeOffset(2024, 6, 14, 15, 16, 0, 70, TimeSpan.Zero), Utc(bare.TimeMs));
+        Assert.Equal(5, bare.Severity);
+    }
+
     [Fact]
     public void Flags_set_by_the_caller_survive_and_caller_fields_are_untouched()
     {
