@@ -1,13 +1,15 @@
 using System.Buffers;
 using System.Net;
 using Redoubt.Parsing;
+using Redoubt.Parsing.Payload;
 using Redoubt.Storage.Events;
 
 namespace Redoubt.Ingest.Syslog;
 
 /// <summary>
-/// Turns one syslog frame into an <see cref="EventRecord"/>: parse, then stamp where it came from
-/// (<paramref name="source"/>: the listener's name).
+/// Turns one syslog frame into an <see cref="EventRecord"/>: read the header, decode the payload (CEF, LEEF, JSON,
+/// key=value) into named fields, then stamp where it came from (<paramref name="source"/>: the listener's name).
+/// A frame is one event whatever it holds: an octet-counted frame with line breaks (a stack trace) stays one message.
 /// </summary>
 public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock, string source = "syslog")
 {
@@ -34,6 +36,7 @@ public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock, st
             Source = source,
         };
         SyslogParser.Parse(frame, now, sourceZone, record);
+        PayloadDecoders.Decode(record, sourceZone);
         if (truncated)
         {
             record.Flags |= EventFlags.Truncated;
