@@ -37,8 +37,8 @@ public ref struct AttackStepEnumerator
         _graph = graph;
         _costs = graph.Costs;
         _filter = filter;
-        _out = graph.Out(node);
-        _in = graph.In(node);
+        _out = graph.OutSteps(node);
+        _in = graph.InSteps(node);
         _inPhase = false;
         _current = default;
     }

@@ -85,7 +85,7 @@ public static class ChokePoints
                 if (coefficient == 0) continue;
                 // Steps into w that lie on a cheapest path: a forward step along an in-edge, or a reverse step against an out-edge.
                 var costs = g.Costs;
-                foreach (var a in g.In(w))
+                foreach (var a in g.In(w)) // whole runs: they put reverse steps first, not these
                 {
                     var c = costs.Forward[(int)a.Type];
                     if (c == 0 || !filter.Allows(g, a)) continue;
