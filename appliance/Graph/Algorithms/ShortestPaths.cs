@@ -113,6 +113,7 @@ public static class ShortestPaths
         {
             if (d != dist[w] || !s.Settled.Add(w)) continue;
             if (!budget.Spend()) return;
+            if (!costs.CanEnter(g.Kind(w))) continue; // no step leads into it (a target that is Software is unreachable)
             var seen = 0;
             foreach (var a in g.In(w)) // u -a-> w taken forward
             {

@@ -160,7 +160,7 @@ public sealed class SecurityGraph
         {
             var v = old.Source(e);
             outOff[v + 1]++;
-            if (costs.Forward[old.Type(e)] > 0) b.OutSteps[v]++;
+            if (IsForwardStep(old.Type(e), old.Target(e))) b.OutSteps[v]++;
         }
         for (var v = 0; v < nodeCount; v++) outOff[v + 1] += outOff[v];
         var stepCursor = new int[nodeCount];
@@ -170,7 +170,7 @@ public sealed class SecurityGraph
         for (var e = 0; e < count; e++)
         {
             var v = old.Source(e);
-            var p = costs.Forward[old.Type(e)] > 0 ? stepCursor[v]++ : restCursor[v]++;
+            var p = IsForwardStep(old.Type(e), old.Target(e)) ? stepCursor[v]++ : restCursor[v]++;
             moved[e] = p;
             b.OutTarget[p] = old.Target(e);
             b.Type[p] = old.Type(e);
@@ -185,18 +185,21 @@ public sealed class SecurityGraph
         for (var p = 0; p < count; p++)
         {
             inOff[b.OutTarget[p] + 1]++;
-            if (costs.Reverse[b.Type[p]] > 0) b.InSteps[b.OutTarget[p]]++;
+            if (IsReverseStep(b.Type[p], b.Source[p])) b.InSteps[b.OutTarget[p]]++;
         }
         for (var v = 0; v < nodeCount; v++) inOff[v + 1] += inOff[v];
         for (var v = 0; v < nodeCount; v++) { stepCursor[v] = inOff[v]; restCursor[v] = inOff[v] + b.InSteps[v]; }
         for (var p = 0; p < count; p++)
         {
             var t = b.OutTarget[p];
-            var q = costs.Reverse[b.Type[p]] > 0 ? stepCursor[t]++ : restCursor[t]++;
+            var q = IsReverseStep(b.Type[p], b.Source[p]) ? stepCursor[t]++ : restCursor[t]++;
             b.InSource[q] = b.Source[p];
             b.InEdge[q] = p;
             b.InType[q] = b.Type[p];
         }
+
+        bool IsForwardStep(byte type, int to) => costs.Forward[type] > 0 && costs.Enterable[_nodes.Kind[to]];
+        bool IsReverseStep(byte type, int to) => costs.Reverse[type] > 0 && costs.Enterable[_nodes.Kind[to]];
 
         // The rings are shared with the old generation: a reader there may see newer evidence, which is harmless.
         var extra = new ConcurrentDictionary<int, EvidenceRing>();
