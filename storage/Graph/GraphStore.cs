@@ -12,6 +12,13 @@ public sealed class GraphStoreOptions : DerivedStoreOptions
     public int MaxKeyChars { get; init; } = 1024;
     /// <summary>Largest serialized key + properties of one node.</summary>
     public int MaxNodeBlobBytes { get; init; } = 64 * 1024;
+    /// <summary>
+    /// Before a checkpoint, the log is compacted once its immutable part exceeds this many times the
+    /// live records (edges touched after they left memory are copied to the tail; the old copies are garbage)...
+    /// </summary>
+    public double CompactWhenLogExceedsLive { get; init; } = 2.0;
+    /// <summary>...and this many bytes, so small stores are left alone.</summary>
+    public long CompactionMinBytes { get; init; } = 256L << 20;
 }
 
 /// <summary>
@@ -186,10 +193,17 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>
         _sinceCompletePending = 0;
     }
 
+    /// <summary>Times the log was compacted, for stats and tests.</summary>
+    public long Compactions { get; private set; }
+
+    /// <summary>Bytes of log between its begin and tail (on disk and in memory).</summary>
+    public long LogBytes => Kv.Log.TailAddress - Kv.Log.BeginAddress;
+
     protected override void BeforeCheckpoint()
     {
         _session.CompletePending(wait: true);
         _sinceCompletePending = 0;
+        MaybeCompact();
         NodeState[] dirty;
         lock (_nodesLock)
         {
@@ -202,6 +216,25 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>
     }
 
     protected override void DisposeSessions() => _session.Dispose();
+
+    // A record is an 8-byte header + 24-byte key + 64-byte value; a node is a header and at least one chunk.
+    private const int RecordBytes = 96;
+
+    /// <summary>
+    /// Copies live records below the read-only boundary to the tail and moves the log's begin past
+    /// them; the checkpoint that follows makes it durable and deletes the old segments. On the applier,
+    /// before the checkpoint: a crash in between recovers the previous checkpoint, whose files are still there.
+    /// </summary>
+    private void MaybeCompact()
+    {
+        var live = (EdgeCount + 2 * NodeCount) * RecordBytes;
+        var immutable = Kv.Log.SafeReadOnlyAddress - Kv.Log.BeginAddress;
+        if (immutable < _options.CompactionMinBytes || immutable < live * _options.CompactWhenLogExceedsLive) return;
+        // Lookup: liveness by index lookup, no temporary table of every key (Scan would build one).
+        _session.Compact(Kv.Log.SafeReadOnlyAddress, CompactionType.Lookup);
+        _session.CompletePending(wait: true);
+        Compactions++;
+    }
 
     private unsafe void WriteNode(NodeState node)
     {

@@ -31,6 +31,12 @@ public sealed class StateStoreOptions
     public int CheckpointAfterChanges { get; init; } = 10_000;
     /// <summary>Every Nth checkpoint also writes the hash index (the others rebuild it from the log on recovery).</summary>
     public int IndexCheckpointEvery { get; init; } = 8;
+    /// <summary>
+    /// Before a checkpoint, the KV log is compacted once its immutable part exceeds this many times the
+    /// live entries (each overwrite that does not fit in place leaves a dead copy) and <see cref="CompactionMinBytes"/>.
+    /// </summary>
+    public double CompactWhenLogExceedsLive { get; init; } = 4.0;
+    public long CompactionMinBytes { get; init; } = 64L << 20;
     /// <summary>Changes that may wait for the writer before callers feel backpressure.</summary>
     public int QueueCapacity { get; init; } = 4096;
 }
@@ -72,6 +78,10 @@ public sealed class StateStore : IAsyncDisposable
     /// <summary>Set when a WAL commit or checkpoint failed: the store takes no more writes until restarted.</summary>
     public Exception? Failure => _failure;
     public string Directory => _options.Directory;
+    /// <summary>Times the KV log was compacted.</summary>
+    public long Compactions { get; private set; }
+    /// <summary>Bytes of KV log between its begin and tail.</summary>
+    public long KvLogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;
 
     private StateStore(StateStoreOptions options)
     {
@@ -353,6 +363,7 @@ public sealed class StateStore : IAsyncDisposable
         {
             var until = AppliedUntil;
             _session.CompletePending(wait: true);
+            MaybeCompact();
             var withIndex = _checkpoints++ % _options.IndexCheckpointEvery == 0;
             await KvCheckpoint.TakeAsync(_kv, _kvSettings.CheckpointDir, until, CheckpointType.Snapshot, withIndex, $"state store {_options.Directory}").ConfigureAwait(false);
             Interlocked.Exchange(ref _checkpointedUntil, until);
@@ -366,6 +377,20 @@ public sealed class StateStore : IAsyncDisposable
         {
             _failure = e;
         }
+    }
+
+    /// <summary>Copies live entries below the read-only boundary to the tail; the checkpoint that follows makes it durable.</summary>
+    private void MaybeCompact()
+    {
+        long live = 0;
+        foreach (var (collection, entries) in _table)
+            foreach (var (key, value) in entries)
+                live += 32 + collection.Length + key.Length * 3 + value.Length; // record header, lengths, UTF-8 worst case
+        var immutable = _kv.Log.SafeReadOnlyAddress - _kv.Log.BeginAddress;
+        if (immutable < _options.CompactionMinBytes || immutable < live * _options.CompactWhenLogExceedsLive) return;
+        _session.Compact(_kv.Log.SafeReadOnlyAddress, CompactionType.Lookup);
+        _session.CompletePending(wait: true);
+        Compactions++;
     }
 
     public async ValueTask DisposeAsync()

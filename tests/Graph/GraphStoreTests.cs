@@ -105,6 +105,40 @@ public sealed class GraphStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Compaction_bounds_the_log_and_keeps_every_edge()
+    {
+        // The same 5,000 edges observed in 12 rounds, memory far smaller than the log: every round
+        // copies the edges it touches to the tail, so without compaction the log keeps growing.
+        var options = new GraphStoreOptions
+        {
+            Directory = Path.Combine(_dir, "graph"), IndexSizeBytes = 1 << 20, MemorySizeBytes = 1 << 17, PageSizeBytes = 1 << 14,
+            SegmentSizeBytes = 1 << 20, CompactionMinBytes = 0, CompactWhenLogExceedsLive = 2.0,
+        };
+        const int nodes = 100, rounds = 12;
+        long eventId = 64;
+        await using (var graph = GraphStore.Open(options))
+        {
+            for (var i = 0; i < nodes; i++) graph.UpsertNode(NodeKind.Host, $"h{i}", 0);
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var i = 1; i <= nodes; i++)
+                    for (var j = 1; j <= 50; j++)
+                        graph.ObserveEdge(i, EdgeType.CanReach, (i + j) % nodes + 1, round, Provenance.FromEvent(eventId += 8));
+                graph.MarkApplied(eventId);
+                await graph.CheckpointAsync();
+            }
+            Assert.True(graph.Compactions > 0, "the log never reached the compaction threshold");
+            var live = (graph.EdgeCount + 2 * graph.NodeCount) * 96;
+            Assert.True(graph.LogBytes < 4 * live + options.MemorySizeBytes, $"log {graph.LogBytes} bytes for {live} live bytes");
+        }
+        await using var again = GraphStore.Open(options);
+        var edges = again.Edges().ToList();
+        Assert.Equal(nodes * 50, edges.Count);
+        Assert.All(edges, e => Assert.Equal(rounds, e.Count));
+        Assert.Equal(nodes, again.NodeCount);
+    }
+
+    [Fact]
     public async Task Long_properties_span_chunks_and_a_later_change_replaces_them()
     {
         var long1 = new string('x', 500);

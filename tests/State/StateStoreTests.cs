@@ -81,6 +81,31 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Compaction_bounds_the_kv_log_and_keeps_the_latest_values_and_deletions()
+    {
+        // 50 keys overwritten 60 times with growing values (never in place) in 64 KiB of KV memory.
+        var options = new StateStoreOptions
+        {
+            Directory = Path.Combine(_dir, "compact"), KvPageSizeBytes = 1 << 14, KvMemorySizeBytes = 1 << 16, KvIndexSizeBytes = 1 << 16,
+            MaxValueBytes = 4096, CheckpointAfterChanges = 200, CompactionMinBytes = 0, CompactWhenLogExceedsLive = 2.0,
+        };
+        await using (var store = StateStore.Open(options))
+        {
+            for (var round = 0; round < 60; round++)
+                for (var k = 0; k < 50; k++)
+                    await store.PutAsync("sessions", $"s{k}", new string('v', 10 + round * 5 + k % 3));
+            for (var k = 0; k < 50; k += 5) await store.DeleteAsync("sessions", $"s{k}");
+            await store.CheckpointAsync();
+            Assert.True(store.Compactions > 0, "the KV log never reached the compaction threshold");
+            Assert.True(store.KvLogBytes < 6 * options.KvMemorySizeBytes, $"KV log holds {store.KvLogBytes} bytes");
+        }
+        await using var again = StateStore.Open(options);
+        var held = again.List<string>("sessions");
+        Assert.Equal(40, held.Count);
+        Assert.All(held, kv => Assert.Equal(10 + 59 * 5 + int.Parse(kv.Key[1..]) % 3, kv.Value.Length));
+    }
+
+    [Fact]
     public async Task A_value_over_the_limit_is_refused_and_the_store_keeps_working()
     {
         await using var store = StateStore.Open(Options());
