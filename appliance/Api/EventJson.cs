@@ -59,6 +59,14 @@ public static class EventJson
             w.WriteNull("rawBase64");
             w.WriteNull("rawText");
         }
+        w.WritePropertyName("tags");
+        if (e.Tags is { Count: > 0 } tags)
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in tags) w.WriteString(k, v);
+            w.WriteEndObject();
+        }
+        else w.WriteNullValue();
         w.WritePropertyName("json");
         if (e.Json is { } json && TryWriteRaw(w, json)) { }
         else w.WriteNullValue();

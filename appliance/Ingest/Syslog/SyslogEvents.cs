@@ -5,8 +5,11 @@ using Redoubt.Storage.Events;
 
 namespace Redoubt.Ingest.Syslog;
 
-/// <summary>Turns one syslog frame into an <see cref="EventRecord"/>: parse, then stamp where it came from.</summary>
-public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock)
+/// <summary>
+/// Turns one syslog frame into an <see cref="EventRecord"/>: parse, then stamp where it came from
+/// (<paramref name="source"/>: the listener's name).
+/// </summary>
+public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock, string source = "syslog")
 {
     public EventRecord FromFrame(in ReadOnlySequence<byte> frame, bool truncated, Transport transport, EndPoint? sender)
     {
@@ -28,7 +31,7 @@ public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock)
             ReceivedAtMs = now.ToUnixTimeMilliseconds(),
             Transport = transport,
             Sender = sender?.ToString(),
-            Source = "syslog",
+            Source = source,
         };
         SyslogParser.Parse(frame, now, sourceZone, record);
         if (truncated)
