@@ -5,6 +5,8 @@ using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Console;
 using Redoubt.Ingest;
+using Redoubt.Ingest.Forward;
+using Redoubt.Ingest.Http;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
 using Redoubt.Storage.Events;
@@ -69,12 +71,28 @@ public static class Program
         ValidateAndPrepare(options);
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
-        var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
+        var clock = TimeProvider.System;
+        var ingest = options.Ingest;
+        // State kept beside the log and rebuilt from it: last-seen times of sources, idempotency keys.
+        var sources = new SourceTable(ingest.MaxSources, ingest.QuietAfter, ingest.ForgetSourceAfter, clock);
+        var keys = new IdempotencyKeys(ingest.IdempotencyKeyLifetime, ingest.MaxIdempotencyKeys, ingest.MaxIdempotencyIds, clock);
+        var log = EventLog.Open(new EventLogOptions
+        {
+            Directory = Path.Combine(options.DataDir, "events"),
+            OnRecovered = (id, e) => { sources.Restore(e); keys.Observe(id, e); },
+            OnCommitted = keys.Observe,
+        });
+        var registry = new ListenerRegistry(sources);
+        var ndjson = new NdjsonListener(registry.Add(new ListenerState("ingest", "http-ndjson", httpBind.ToString()) { Status = "listening" }));
         builder.Services.AddSingleton(log);
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ListenerRegistry>();
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddSingleton(ndjson);
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(new IngestBudget(ingest.MaxPendingBytes));
         builder.Services.AddHostedService<SyslogService>();
+        builder.Services.AddHostedService<ForwardService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
@@ -82,6 +100,9 @@ public static class Program
         {
             k.Listen(httpBind);
             k.AddServerHeader = false;
+            k.Limits.MaxConcurrentConnections = options.HttpLimits.MaxConnections;
+            k.Limits.KeepAliveTimeout = options.HttpLimits.KeepAliveTimeout;
+            k.Limits.RequestHeadersTimeout = options.HttpLimits.RequestHeadersTimeout;
         });
 
         var app = builder.Build();
@@ -111,6 +132,20 @@ public static class Program
     {
         if (options.Syslog.MaxMessageBytes is < 480 or > 1024 * 1024)
             throw new StartupException($"Syslog:MaxMessageBytes {options.Syslog.MaxMessageBytes} is outside 480..1048576");
+        var ingest = options.Ingest;
+        // An event holds its line (or record) and the message lifted from it: both must fit one log entry.
+        if (ingest.MaxLineBytes is < 1024 or > 1024 * 1024)
+            throw new StartupException($"Ingest:MaxLineBytes {ingest.MaxLineBytes} is outside 1024..1048576");
+        if (ingest.MaxBodyBytes < ingest.MaxLineBytes)
+            throw new StartupException($"Ingest:MaxBodyBytes {ingest.MaxBodyBytes} is below Ingest:MaxLineBytes {ingest.MaxLineBytes}");
+        // A batch larger than the whole budget could never be admitted: it would be "busy" forever.
+        if (ingest.MaxPendingBytes < ingest.MaxBodyBytes)
+            throw new StartupException($"Ingest:MaxPendingBytes {ingest.MaxPendingBytes} is below Ingest:MaxBodyBytes {ingest.MaxBodyBytes}");
+        if (options.Forward.Enabled && ingest.MaxPendingBytes < options.Forward.MaxFrameBytes)
+            throw new StartupException($"Ingest:MaxPendingBytes {ingest.MaxPendingBytes} is below Forward:MaxFrameBytes {options.Forward.MaxFrameBytes}");
+        if (ingest.MaxSources < 1 || ingest.MaxIdempotencyKeys < 1 || ingest.MaxIdempotencyIds < 1)
+            throw new StartupException("Ingest:MaxSources, MaxIdempotencyKeys and MaxIdempotencyIds must be at least 1");
+        if (options.HttpLimits.MaxConnections < 1) throw new StartupException("HttpLimits:MaxConnections must be at least 1");
         options.DataDir = Path.GetFullPath(options.DataDir);
         try
         {

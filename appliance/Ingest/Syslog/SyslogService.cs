@@ -5,7 +5,7 @@ using Redoubt.Storage.Events;
 namespace Redoubt.Ingest.Syslog;
 
 /// <summary>Hosts the syslog listeners: UDP and TCP on the same address and port.</summary>
-public sealed class SyslogService(IOptions<RedoubtOptions> options, EventLog log, ListenerRegistry registry,
+public sealed class SyslogService(IOptions<RedoubtOptions> options, EventLog log, IngestBudget budget, ListenerRegistry registry,
     TimeProvider clock, ILogger<SyslogService> logger) : IHostedService, IAsyncDisposable
 {
     private UdpSyslogListener? _udp;
@@ -21,7 +21,7 @@ public sealed class SyslogService(IOptions<RedoubtOptions> options, EventLog log
 
         _udp = new UdpSyslogListener(bind, o.MaxMessageBytes, o.UdpReceiveBufferBytes, events, log,
             registry.Add(new ListenerState("syslog", "syslog-udp", bind.ToString())), logger);
-        _tcp = new TcpSyslogListener(bind, o.MaxMessageBytes, events, log,
+        _tcp = new TcpSyslogListener(bind, o.MaxMessageBytes, o.MaxConnections, o.IdleTimeout, events, log, budget,
             registry.Add(new ListenerState("syslog", "syslog-tcp", bind.ToString())), logger);
         _udp.Start();
         _tcp.Start();
