@@ -21,17 +21,20 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public string DataDir { get; }
     public int HttpPort { get; }
     public int SyslogPort { get; }
+    /// <summary>The forward-protocol listener's port (always on a free port: the default 24224 would collide between tests).</summary>
+    public int ForwardPort { get; }
     public HttpClient Http { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, IEnumerable<string> extraArgs)
+    private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, int forwardPort, IEnumerable<string> extraArgs)
     {
         DataDir = dataDir;
         _ownsDataDir = ownsDataDir;
         HttpPort = httpPort;
         SyslogPort = syslogPort;
+        ForwardPort = forwardPort;
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -39,7 +42,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDir,
         };
-        foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}"])
+        foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}", "--forward", $"127.0.0.1:{forwardPort}"])
             psi.ArgumentList.Add(a);
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         psi.Environment["REDOUBT_CONFIG_DIR"] = Path.Combine(dataDir, "no-etc"); // never read the machine's /etc/redoubt
@@ -58,14 +61,14 @@ public sealed class ApplianceProcess : IAsyncDisposable
     {
         var owns = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("redoubt-test-").FullName;
-        var app = new ApplianceProcess(dataDir, owns, FreePort(), FreePort(), extraArgs);
+        var app = new ApplianceProcess(dataDir, owns, FreePort(), FreePort(), FreePort(), extraArgs);
         await app.WaitHealthyAsync();
         return app;
     }
 
     /// <summary>Starts the appliance without waiting, for tests of start-up failures.</summary>
     public static ApplianceProcess Launch(string dataDir, int httpPort, int syslogPort, params string[] extraArgs) =>
-        new(dataDir, false, httpPort, syslogPort, extraArgs);
+        new(dataDir, false, httpPort, syslogPort, FreePort(), extraArgs);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

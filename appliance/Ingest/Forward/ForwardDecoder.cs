@@ -55,13 +55,14 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
             if (reader.NextMessagePackType != MessagePackType.Array)
                 return Fail(result, $"a forward message is an array; this one starts with a {TypeName(reader.NextMessagePackType)}");
             var length = reader.ReadArrayHeader();
-            if (length is < 2 or > 4)
-                return Fail(result, $"a forward message has 2 to 4 elements; this one has {length}");
+            if (length == 0) return Fail(result, "a forward message has 2 to 4 elements; this one is empty");
             if (reader.NextMessagePackType != MessagePackType.String)
                 return Fail(result, $"the tag must be a string, found a {TypeName(reader.NextMessagePackType)}");
             context.Tag = reader.ReadString() ?? "";
             if (context.Tag is "PING" or "HELO" or "PONG")
                 return Fail(result, $"handshake message {context.Tag} where events were expected (is a shared key set on the client but not here?)");
+            if (length is < 2 or > 4)
+                return Fail(result, $"a forward message has 2 to 4 elements; this one has {length}");
 
             switch (reader.NextMessagePackType)
             {
