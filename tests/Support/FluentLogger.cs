@@ -31,6 +31,14 @@ public static class FluentLogger
             port, mode, tagPrefix, requireAck, ackTimeoutMs, sharedKey, clientHostname,
             events = events.Select(e => new { label = e.Label, record = e.Record, time = e.Time }),
         });
+        var specFile = Path.Combine(Path.GetTempPath(), $"fluent-spec-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(specFile, spec);
+        try { return await RunAsync(specFile, ackTimeoutMs); }
+        finally { File.Delete(specFile); }
+    }
+
+    private static async Task<FluentRun> RunAsync(string specFile, int ackTimeoutMs)
+    {
         var psi = new ProcessStartInfo("node")
         {
             WorkingDirectory = Dir,
@@ -39,7 +47,7 @@ public static class FluentLogger
             UseShellExecute = false,
         };
         psi.ArgumentList.Add("fluent-send.js");
-        psi.ArgumentList.Add(spec);
+        psi.ArgumentList.Add(specFile);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -228,9 +228,9 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
                 }
 
                 var frame = buffer.Slice(0, length);
-                buffer = buffer.Slice(length);
                 if (!Established)
                 {
+                    buffer = buffer.Slice(length);
                     var ping = Handshake!.CheckPing(frame);
                     step.Pong = ping.Pong;
                     if (!ping.Accepted) step.AuthFailure = $"{ping.Reason} (client {ping.ClientHostname ?? "?"})";
@@ -241,10 +241,14 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
                 var decoded = _decoder.Decode(frame, settings.Name, sender);
                 if (decoded.Error is { } error)
                 {
-                    AddRaw(step, frame, error, EventFlags.None);
+                    // The connection ends here: keep everything it sent from this message on (bounded),
+                    // so "GET / HTTP/1.1…" shows up whole rather than as its first byte.
+                    AddRaw(step, buffer, error, EventFlags.None);
+                    buffer = buffer.Slice(buffer.End);
                     step.Malformed = error;
                     break;
                 }
+                buffer = buffer.Slice(length);
                 step.Frames.Add(new TakenFrame(decoded, length));
             }
 
