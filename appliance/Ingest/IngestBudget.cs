@@ -53,6 +53,17 @@ public sealed class IngestBudget(long capacityBytes)
         }
     }
 
+    /// <summary>
+    /// Charges bytes of work already admitted (the rest of a batch that started): never refused, so a
+    /// batch once begun is finished rather than wasted, and two half-read batches cannot wait on each
+    /// other. New work is refused while the budget is over; memory can exceed the capacity by the
+    /// remainder of batches in progress (each bounded by its own limit).
+    /// </summary>
+    public void Charge(long bytes)
+    {
+        lock (_gate) _used += bytes;
+    }
+
     public void Release(long bytes)
     {
         if (bytes == 0) return;

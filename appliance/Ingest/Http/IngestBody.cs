@@ -29,8 +29,12 @@ public sealed class IngestBody : Stream
     private readonly IncrementalHash? _hash;
     private long _read, _charged;
 
-    public IngestBody(Stream wire, bool gzip, long maxBytes, IngestBudget budget, bool fingerprint)
+    private readonly long? _declaredLength;
+
+    /// <param name="declaredLength">Content-Length, when sent: the batch is admitted for its whole size at once.</param>
+    public IngestBody(Stream wire, bool gzip, long? declaredLength, long maxBytes, IngestBudget budget, bool fingerprint)
     {
+        _declaredLength = declaredLength;
         _wire = new WireCounter(wire);
         _decoded = gzip ? new GZipStream(_wire, CompressionMode.Decompress, leaveOpen: true) : _wire;
         _maxBytes = maxBytes;
@@ -57,8 +61,19 @@ public sealed class IngestBody : Stream
         if (n == 0) return 0;
         _read += n;
         if (_read > _maxBytes) throw new BodyTooLargeException(_maxBytes);
-        if (!_budget.TryAcquire(n)) throw new IngestBusyException();
-        _charged += n;
+        if (_charged == 0)
+        {
+            // Admission: the whole batch when its size is declared, else what came first. Refused
+            // here, nothing of the batch was stored and the client is told to retry.
+            var admit = Math.Max(n, Math.Min(_declaredLength ?? 0, _maxBytes));
+            if (!_budget.TryAcquire(admit)) throw new IngestBusyException();
+            _charged = admit;
+        }
+        else if (_read > _charged)
+        {
+            _budget.Charge(_read - _charged); // admitted already: finish it
+            _charged = _read;
+        }
         _hash?.AppendData(buffer.Span[..n]);
         return n;
     }

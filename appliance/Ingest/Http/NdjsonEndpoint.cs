@@ -58,7 +58,7 @@ public static class NdjsonEndpoint
         {
             // The wire limit matches the decoded one; the framework's default (30 MB) would cut earlier.
             if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = o.MaxBodyBytes;
-            using var body = new IngestBody(http.Request.Body, gzip, o.MaxBodyBytes, budget, fingerprint: key is not null);
+            using var body = new IngestBody(http.Request.Body, gzip, http.Request.ContentLength, o.MaxBodyBytes, budget, fingerprint: key is not null);
             NdjsonBatch batch;
             try
             {
