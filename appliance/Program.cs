@@ -4,6 +4,7 @@ using Redoubt.Api;
 using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Console;
+using Redoubt.Detection;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Forward;
 using Redoubt.Ingest.Http;
@@ -53,6 +54,7 @@ public static class Program
     {
         StartupException s => s.Message,
         StoreFormatException f => f.Message,
+        Detection.LogSources.LogSourceMapException m => "log source map: " + m.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
@@ -94,6 +96,7 @@ public static class Program
         builder.Services.AddHostedService<SyslogService>();
         builder.Services.AddHostedService<ForwardService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
+        builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
         builder.WebHost.ConfigureKestrel(k =>
@@ -108,6 +111,7 @@ public static class Program
         var app = builder.Build();
         ConsoleFiles.UseSecurityHeaders(app);
         ApiEndpoints.Map(app);
+        DetectionEndpoints.Map(app);
         ConsoleFiles.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",
