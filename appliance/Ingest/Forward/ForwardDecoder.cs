@@ -106,7 +106,7 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
             if (!reader.End) return Fail(result, "bytes left over after the message");
             return result;
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or InsufficientExecutionStackException or OverflowException)
+        catch (Exception e) when (IsDecodeError(e))
         {
             return Fail(result, "not valid MessagePack: " + e.Message);
         }
@@ -153,7 +153,7 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
         {
             var start = reader.Position;
             try { DecodeEntry(ref reader, context, result); }
-            catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or InsufficientExecutionStackException or OverflowException)
+            catch (Exception e) when (IsDecodeError(e))
             {
                 var rest = entries.Slice(start);
                 result.Events.Add(context.Broken(rest, "packed entries are not valid MessagePack: " + e.Message));
@@ -339,6 +339,15 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
         cut = raw.Length > MaxRawBytes;
         return (cut ? raw.Slice(0, MaxRawBytes) : raw).ToArray();
     }
+
+    /// <summary>
+    /// What the MessagePack reader throws on bytes that are not what they claim: bad codes, truncation,
+    /// depth past the limit, and lengths past the end (MessagePack-CSharp slices, which throws
+    /// ArgumentOutOfRangeException; found by the fuzz test).
+    /// </summary>
+    internal static bool IsDecodeError(Exception e) =>
+        e is MessagePackSerializationException or EndOfStreamException or InsufficientExecutionStackException
+            or OverflowException or ArgumentOutOfRangeException;
 
     internal static string TypeName(MessagePackType type) => type switch
     {

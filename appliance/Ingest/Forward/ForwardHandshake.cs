@@ -58,7 +58,7 @@ public sealed class ForwardHandshake(byte[] sharedKey, string serverHostname)
                 return Refuse("shared_key mismatch", hostname);
             return new PingResult(true, Pong(true, "", serverHostname, Digest(salt, serverHostname)), null, hostname);
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException)
+        catch (Exception e) when (ForwardDecoder.IsDecodeError(e))
         {
             return Refuse("invalid ping message", null);
         }

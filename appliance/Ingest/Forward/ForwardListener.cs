@@ -104,6 +104,12 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
             failed = true;
             logger.LogInformation("forward {Peer}: connection ended: {Error}", sender, e.Message);
         }
+        catch (Exception e)
+        {
+            // A bug, not bad input (that is handled above): end this connection, say so, keep the listener.
+            failed = true;
+            logger.LogError(e, "forward {Peer}: connection closed after an unexpected error", sender);
+        }
         finally
         {
             await reader.CompleteAsync();

@@ -178,6 +178,21 @@ public sealed class ForwardDecoderTests
         Assert.Null(d.Chunk); // never acked
     }
 
+    /// <summary>Found by the fuzz test: MessagePack-CSharp throws ArgumentOutOfRangeException (not its own
+    /// exception) when a bin inside packed entries claims more bytes than remain.</summary>
+    [Fact]
+    public void A_packed_entry_whose_binary_claims_more_bytes_than_remain_is_kept_raw_not_thrown()
+    {
+        byte[] entries = [.. ForwardFrames.Entries([ForwardSamples.Records[0]], 1767225600),
+            0x92, 0x01, 0x81, 0xc4, 0x00, 0xc4, 0x7f, 0x01]; // [1, {bin(""): bin of 127 bytes…}] with 1 byte left
+        var d = Decode(ForwardFrames.Packed("t", entries, "c"));
+        Assert.Null(d.Error);
+        Assert.Equal(2, d.Events.Count);
+        Assert.Equal("web1", d.Events[0].Host);
+        Assert.StartsWith("packed entries are not valid MessagePack", d.Events[1].ParseError);
+        Assert.Equal(entries[^8..], d.Events[1].Raw);
+    }
+
     [Fact]
     public void Compressed_entries_inflating_past_the_limit_are_refused()
     {
