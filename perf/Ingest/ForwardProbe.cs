@@ -53,6 +53,35 @@ public static class ForwardProbe
             NdjsonIngest.ReadAsync(PipeReader.Create(new MemoryStream(ndjson)), 1 << 20, "127.0.0.1:1", TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult());
     }
 
+    /// <summary>
+    /// `Redoubt.Perf forward-load PORT DATA [MESSAGES]`: sends PackedForward messages of 500 real events
+    /// to a running appliance over one connection, each waiting for its ack (so: durable), and prints
+    /// acked events per second.
+    /// </summary>
+    public static void Load(int port, string data, int messages)
+    {
+        var lines = Directory.GetFiles(Path.Combine(data, "agent-events", "otrf-security-datasets", "windows"), "*.json").Order(StringComparer.Ordinal)
+            .SelectMany(File.ReadLines).Where(l => l.Length > 0).ToArray();
+        var frames = lines.Chunk(500).Where(b => b.Length == 500).Select(b => Frame(b, packed: true, gzip: false)).ToArray();
+        using var tcp = new System.Net.Sockets.TcpClient();
+        tcp.Connect(System.Net.IPAddress.Loopback, port);
+        var stream = tcp.GetStream();
+        var reply = new byte[64];
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        long bytes = 0;
+        for (var i = 0; i < messages; i++)
+        {
+            var f = frames[i % frames.Length];
+            stream.Write(f);
+            bytes += f.Length;
+            // {"ack": "probe"}: 1 + 4 + 6 bytes
+            var got = 0;
+            while (got < 11) got += stream.Read(reply, got, 11 - got) is var n && n > 0 ? n : throw new IOException("closed before ack");
+        }
+        var s = sw.Elapsed.TotalSeconds;
+        System.Console.WriteLine($"{messages} messages x 500 events acked in {s:F1} s: {messages * 500 / s:F0} events/s, {bytes / s / 1e6:F1} MB/s");
+    }
+
     private static byte[] Frame(string[] records, bool packed, bool gzip)
     {
         var entries = new ArrayBufferWriter<byte>();
