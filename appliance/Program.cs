@@ -1,16 +1,23 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Redoubt.Api;
+using Redoubt.Api.Access;
 using Redoubt.Commit;
 using Redoubt.Configuration;
+using Redoubt.Hosting;
 using Redoubt.Console;
 using Redoubt.Detection;
+using Redoubt.Graph.Extraction;
+using Redoubt.Graph.Store;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Forward;
 using Redoubt.Ingest.Http;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Storage;
+using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
+using Redoubt.Storage.Graph;
+using Redoubt.Storage.State;
 
 namespace Redoubt;
 
@@ -31,13 +38,21 @@ public static class Program
         {
             await using var app = Build(args);
             var log = app.Services.GetRequiredService<EventLog>();
+            var state = app.Services.GetRequiredService<StateStore>();
+            var graph = app.Services.GetRequiredService<GraphStore>();
+            // Resolved now: RunAsync disposes the service provider when the host stops.
+            var checkpointedSinks = app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList();
             try
             {
                 await app.RunAsync();
             }
             finally
             {
-                // Listeners have stopped: commit what is queued, then close the store.
+                // Listeners, API and fan-out have stopped: derived sinks apply what they hold and take
+                // their final checkpoint, then the stores close, the event log last.
+                foreach (var sink in checkpointedSinks) await sink.DisposeAsync();
+                await graph.DisposeAsync();
+                await state.DisposeAsync();
                 await log.DisposeAsync();
             }
             return 0;
@@ -54,6 +69,7 @@ public static class Program
     {
         StartupException s => s.Message,
         StoreFormatException f => f.Message,
+        StoreRecoveryException r => r.Message,
         Detection.LogSources.LogSourceMapException m => "log source map: " + m.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
@@ -71,9 +87,13 @@ public static class Program
 
         var options = builder.Configuration.Get<RedoubtOptions>() ?? new RedoubtOptions();
         ValidateAndPrepare(options);
+        // Before any store opens: a second process on the same data directory would corrupt its logs.
+        var dataLock = DataDirLock.Acquire(options.DataDir, "appliance");
+        builder.Services.AddSingleton(_ => dataLock); // a factory registration: disposed (unlocked) with the host
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
         var clock = TimeProvider.System;
+        var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
         var ingest = options.Ingest;
         // State kept beside the log and rebuilt from it: last-seen times of sources, idempotency keys.
         var sources = new SourceTable(ingest.MaxSources, ingest.QuietAfter, ingest.ForgetSourceAfter, clock);
@@ -87,6 +107,21 @@ public static class Program
         var registry = new ListenerRegistry(sources);
         var ndjson = new NdjsonListener(registry.Add(new ListenerState("ingest", "http-ndjson", httpBind.ToString()) { Status = "listening" }));
         builder.Services.AddSingleton(log);
+        // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
+        builder.Services.AddSingleton(OpenState(options.DataDir));
+        AccessSetup.AddServices(builder.Services, options.Access);
+        // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
+        // address it covers; the sink replays what came after on start.
+        var graph = GraphStore.Open(new GraphStoreOptions
+        {
+            Directory = Path.Combine(options.DataDir, "graph"),
+            MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
+            IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
+        });
+        builder.Services.AddSingleton(graph);
+        builder.Services.AddSingleton<IGraphExtractor, SshdAuthExtractor>(); // placeholder until the extraction rules land
+        builder.Services.AddSingleton<GraphStoreSink>();
+        builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(registry);
@@ -101,7 +136,8 @@ public static class Program
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(httpBind);
+            // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
+            k.Listen(httpBind, l => l.UseHttps(tls.Certificate));
             k.AddServerHeader = false;
             k.Limits.MaxConcurrentConnections = options.HttpLimits.MaxConnections;
             k.Limits.KeepAliveTimeout = options.HttpLimits.KeepAliveTimeout;
@@ -109,18 +145,30 @@ public static class Program
         });
 
         var app = builder.Build();
+        app.Services.GetRequiredService<DataDirLock>(); // resolved, so the host owns it and unlocks it on dispose
         ConsoleFiles.UseSecurityHeaders(app);
+        // After routing, before any endpoint: access is checked against the matched endpoint's metadata.
+        app.UseRouting();
+        app.UseMiddleware<AccessMiddleware>();
         ApiEndpoints.Map(app);
+        AccessSetup.MapEndpoints(app);
         DetectionEndpoints.Map(app);
         ConsoleFiles.Map(app);
+        // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
+        AccessSetup.Prepare(app, $"https://{httpBind}/");
         app.Lifetime.ApplicationStarted.Register(() =>
-            app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",
-                httpBind, Path.GetFullPath(options.DataDir), log.Count));
+            app.Logger.LogInformation("redoubt ready: console https://{Http}/ , data in {Data}, {Events} events stored; TLS certificate {Cert} ({Kind}, SHA-256 {Fingerprint})",
+                httpBind, Path.GetFullPath(options.DataDir), log.Count, tls.Source, tls.SelfSigned ? "self-signed" : "installed",
+                TlsCertificate.Fingerprint(tls.Certificate)));
         return app;
     }
 
+    /// <summary>The state store (users, sessions, tokens, audit; alerts and settings later) in DATA/state.</summary>
+    internal static StateStore OpenState(string dataDir) =>
+        StateStore.Open(new StateStoreOptions { Directory = Path.Combine(dataDir, "state") });
+
     /// <summary>appsettings.json, then /etc/redoubt/*.json, then REDOUBT__ environment variables, then the command line.</summary>
-    private static void LoadConfiguration(ConfigurationManager config, string[] args)
+    internal static void LoadConfiguration(ConfigurationManager config, string[] args)
     {
         config.Sources.Clear();
         config.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);

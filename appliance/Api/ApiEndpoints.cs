@@ -78,9 +78,18 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static IResult Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget) => Results.Json(new
+    private static IResult Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, IEnumerable<IEventSink> allSinks) => Results.Json(new
     {
         committedUntil = log.CommittedUntil,
+        // Sinks with checkpointed stores: how far each applied and checkpointed (its retention floor).
+        stores = allSinks.OfType<CheckpointedSink>().Select(s => new
+        {
+            name = s.Name,
+            appliedUntil = s.AppliedUntil,
+            checkpointedUntil = s.RetentionFloor,
+            failures = s.Failures,
+            counters = s.Counters,
+        }),
         sinks = fanout.Progress.Select(p => new
         {
             name = p.Name,

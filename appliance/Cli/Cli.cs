@@ -14,6 +14,8 @@ public static class Cli
     public static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
         ["run"] = new("run the appliance (the default when no command is given)", Program.RunAsync),
+        ["token"] = new("create, list or revoke API tokens (appliance stopped)", AccessCommands.Token),
+        ["admin"] = new("admin reset-password: recover the console's admin account (appliance stopped)", AccessCommands.Admin),
         ["version"] = new("print the version", _ => { System.Console.WriteLine(Version); return Task.FromResult(0); }),
         ["logsources"] = new("print the shipped log-source map (copy it to /etc/redoubt/logsources.yaml to change it)",
             _ => { System.Console.Write(Detection.LogSources.LogSourceMap.EmbeddedText()); return Task.FromResult(0); }),

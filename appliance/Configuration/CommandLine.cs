@@ -16,7 +16,7 @@ public static class CommandLine
     public const string Usage = """
         usage: redoubt [--data DIR] [--http ADDR:PORT] [--syslog ADDR:PORT] [--forward ADDR:PORT] [--tz ZONE] [--rules DIR] [--Key:Sub=value ...]
           --data DIR          where events are stored (default ./var)
-          --http ADDR:PORT    console and API (default 127.0.0.1:8080)
+          --http ADDR:PORT    console and API over HTTPS (default 127.0.0.1:8443)
           --syslog ADDR:PORT  syslog over UDP and TCP, same port (default 127.0.0.1:5514)
           --forward ADDR:PORT Fluent forward protocol over TCP (default 127.0.0.1:24224)
           --tz ZONE           time zone of RFC 3164 timestamps (default UTC)

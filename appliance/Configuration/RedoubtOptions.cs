@@ -10,12 +10,35 @@ namespace Redoubt.Configuration;
 public sealed class RedoubtOptions
 {
     public string DataDir { get; set; } = "var";
-    /// <summary>Console and API listener, "ADDR:PORT".</summary>
-    public string Http { get; set; } = "127.0.0.1:8080";
+    /// <summary>Console and API listener, "ADDR:PORT". Always HTTPS (see <see cref="Tls"/>).</summary>
+    public string Http { get; set; } = "127.0.0.1:8443";
+    public TlsOptions Tls { get; set; } = new();
+    public Redoubt.Api.Access.AccessOptions Access { get; set; } = new();
     public SyslogOptions Syslog { get; set; } = new();
     public ForwardOptions Forward { get; set; } = new();
     public IngestOptions Ingest { get; set; } = new();
     public HttpLimitsOptions HttpLimits { get; set; } = new();
+    public GraphOptions Graph { get; set; } = new();
+}
+
+public sealed class GraphOptions
+{
+    /// <summary>The graph store is checkpointed this long after the first event not yet covered (and at shutdown).</summary>
+    public int CheckpointSeconds { get; set; } = 60;
+    /// <summary>...or once this many events are applied since the last checkpoint: bounds the replay at start.</summary>
+    public long CheckpointAfterEvents { get; set; } = 1_000_000;
+    /// <summary>FasterKV memory for the graph; edges beyond it stay on disk and are read back when touched.</summary>
+    public int MemoryMiB { get; set; } = 256;
+    /// <summary>FasterKV hash index; 64 MiB suits about 2 million edges and nodes (32 bytes per record).</summary>
+    public int IndexMiB { get; set; } = 64;
+}
+
+public sealed class TlsOptions
+{
+    /// <summary>PEM certificate (chain) of the console and API; unset = a self-signed one in DATA/tls/.</summary>
+    public string? CertificateFile { get; set; }
+    /// <summary>PEM private key (PKCS#8 or traditional) matching <see cref="CertificateFile"/>.</summary>
+    public string? KeyFile { get; set; }
 }
 
 public sealed class SyslogOptions
