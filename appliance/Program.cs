@@ -12,7 +12,7 @@ using Redoubt.Graph.Store;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Forward;
 using Redoubt.Ingest.Http;
-using Redoubt.Ingest.Syslog;
+using Redoubt.Ingest.Listeners;
 using Redoubt.Storage;
 using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
@@ -94,6 +94,7 @@ public static class Program
 
         var clock = TimeProvider.System;
         var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
+        builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
         var ingest = options.Ingest;
         // State kept beside the log and rebuilt from it: last-seen times of sources, idempotency keys.
         var sources = new SourceTable(ingest.MaxSources, ingest.QuietAfter, ingest.ForgetSourceAfter, clock);
@@ -128,7 +129,7 @@ public static class Program
         builder.Services.AddSingleton(ndjson);
         builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton(new IngestBudget(ingest.MaxPendingBytes));
-        builder.Services.AddHostedService<SyslogService>();
+        builder.Services.AddHostedService<ListenersService>();
         builder.Services.AddHostedService<ForwardService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
         builder.Services.AddDetection(builder.Configuration, options.DataDir);

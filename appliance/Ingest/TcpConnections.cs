@@ -6,14 +6,12 @@ namespace Redoubt.Ingest;
 /// <summary>
 /// The accept loop every TCP listener shares: serves each connection on its own task, holds at most
 /// <c>maxConnections</c> open (one more is closed at once and counted as refused, with a log line at
-/// most every 10 s), and lets shutdown wait for the open ones.
+/// most every 10 s, as every rejection), and lets shutdown wait for the open ones.
 /// </summary>
 public sealed class TcpConnections(Socket listening, ListenerState state, int maxConnections,
     Func<Socket, Task> serve, ILogger logger, string what)
 {
     private readonly HashSet<Task> _open = [];
-    private long _lastRefusalLogTicks;
-    private long _refusedSinceLog;
 
     public async Task AcceptLoop(CancellationToken stop)
     {
@@ -51,15 +49,8 @@ public sealed class TcpConnections(Socket listening, ListenerState state, int ma
             client.Dispose();
         }
         catch (SocketException) { }
-        var refused = Interlocked.Increment(ref _refusedSinceLog);
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastRefusalLogTicks);
-        if (now - last >= 10_000 && Interlocked.CompareExchange(ref _lastRefusalLogTicks, now, last) == last)
-        {
-            Interlocked.Exchange(ref _refusedSinceLog, 0);
-            logger.LogWarning("{What}: {Open} connections open, the maximum: refused {Count} connection(s), the last from {Peer} (raise MaxConnections if this is expected)",
-                what, state.OpenConnections, refused, peer);
-        }
+        state.Reject(RejectionReason.ConnectionLimit, logger,
+            $"{what}: connection from {peer} refused: {state.OpenConnections} open, the maximum (raise MaxConnections if this is expected)");
     }
 
     /// <summary>Waits until every connection served so far has ended.</summary>
