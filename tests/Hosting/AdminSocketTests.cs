@@ -128,10 +128,13 @@ public sealed class AdminSocketTests
             using var systemd = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
             systemd.Bind(new UnixDomainSocketEndPoint(path));
             systemd.ReceiveTimeout = 60_000;
-            await using var app = await ApplianceProcess.StartWithEnvironmentAsync(new Dictionary<string, string>
+            await using var app = await ApplianceProcess.StartAsync(new ApplianceStart
             {
-                ["NOTIFY_SOCKET"] = path,
-                ["WATCHDOG_USEC"] = "2000000", // 2 s: a ping every second
+                Environment = new Dictionary<string, string>
+                {
+                    ["NOTIFY_SOCKET"] = path,
+                    ["WATCHDOG_USEC"] = "2000000", // 2 s: a ping every second
+                },
             });
             var buffer = new byte[256];
             var messages = new List<string>();
