@@ -103,6 +103,8 @@ public sealed class OfflineServices : IAsyncDisposable
         services.AddSingleton<SessionStore>();
         services.AddSingleton<TokenStore>();
         services.AddSingleton<AuditLog>();
+        services.AddLogging(); // no provider: offline, the CLI prints what matters itself
+        services.AddSingleton<Detection.Iocs.IocService>();
         return new OfflineServices(dataLock, state, services.BuildServiceProvider());
     }
 

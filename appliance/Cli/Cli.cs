@@ -19,6 +19,7 @@ public static class Cli
         ["status"] = new("what the running appliance is doing (admin socket)", StatusCommands.Status),
         ["token"] = new("create, list or revoke API tokens", AccessCommands.Token),
         ["admin"] = new("admin reset-password: recover the console's admin account", AccessCommands.Admin),
+        ["import"] = new("import iocs FILE: load an IOC list (CSV or STIX 2.1)", ImportCommands.Import),
         ["version"] = new("print the version (and the VM image's)", StatusCommands.Version),
         ["logsources"] = new("print the shipped log-source map (copy it to /etc/redoubt/logsources.yaml to change it)",
             _ => { System.Console.Write(Detection.LogSources.LogSourceMap.EmbeddedText()); return Task.FromResult(0); }),

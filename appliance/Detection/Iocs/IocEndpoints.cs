@@ -7,7 +7,7 @@ namespace Redoubt.Detection.Iocs;
 /// <summary>IOC lists in the API: import (CSV or STIX 2.1 bundle), list, one list's indicators, delete.</summary>
 public static class IocEndpoints
 {
-    private const int MaxImportBytes = 64 * 1024 * 1024;
+    public const int MaxImportBytes = 64 * 1024 * 1024;
 
     public static void Map(WebApplication app)
     {

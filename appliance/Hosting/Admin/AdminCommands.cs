@@ -37,6 +37,7 @@ public static class AdminCommands
         ["token.list"] = new("list API tokens", Offline: true, Api.Access.AccessAdminCommands.ListTokensAsync),
         ["token.revoke"] = new("revoke an API token", Offline: true, Api.Access.AccessAdminCommands.RevokeTokenAsync),
         ["admin.reset-password"] = new("set a user's password, enable the account, end its sessions", Offline: true, Api.Access.AccessAdminCommands.ResetPasswordAsync),
+        ["import.iocs"] = new("import an IOC list (CSV or STIX 2.1), replacing one of the same name", Offline: true, Detection.Iocs.IocAdminCommands.ImportAsync),
     };
 
     /// <summary>Runs a command; every refusal comes back as an <see cref="AdminException"/>.</summary>

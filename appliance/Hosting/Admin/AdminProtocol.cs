@@ -10,11 +10,14 @@ namespace Redoubt.Hosting.Admin;
 /// ← {"ok":true,"result":{…}}
 /// ← {"ok":false,"error":"no_such_token","message":"…","exitCode":1}
 /// </code>
-/// A connection may carry several requests in turn. Lines are UTF-8, at most <see cref="MaxLineBytes"/>.
+/// A connection may carry several requests in turn. Lines are UTF-8, at most <see cref="MaxLineBytes"/>;
+/// a request from an allowed peer may be up to <see cref="MaxRequestBytes"/> (an import carries its file).
 /// </summary>
 public static class AdminProtocol
 {
     public const int MaxLineBytes = 1 << 20;
+    /// <summary>A 64 MiB IOC file as base64 (4/3) plus the JSON around it. Only root and the service user get this far.</summary>
+    public const int MaxRequestBytes = 96 << 20;
 
     public static string Request(string command, JsonObject? args) =>
         new JsonObject { ["command"] = command, ["args"] = args ?? new JsonObject() }.ToJsonString();

@@ -72,9 +72,9 @@ public sealed class AdminSocketServer(IServiceProvider services, IOptions<Redoub
         using var _ = client;
         await using var stream = new NetworkStream(client, ownsSocket: false);
         var peer = PeerCredentials.Of(client);
-        var reader = new LineReader(stream, AdminProtocol.MaxLineBytes);
         if (!peer.MayAdminister)
         {
+            var reader = new LineReader(stream, AdminProtocol.MaxLineBytes);
             logger.LogWarning("admin socket: refused uid {Uid} (pid {Pid}): only root and the service user may administer", peer.Uid, peer.Pid);
             // Take the request first (unread), so the client reads the refusal instead of a reset connection.
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping))
@@ -89,6 +89,7 @@ public sealed class AdminSocketServer(IServiceProvider services, IOptions<Redoub
             catch (Exception e) when (e is IOException or OperationCanceledException) { }
             return;
         }
+        var requests = new LineReader(stream, AdminProtocol.MaxRequestBytes);
         while (!stopping.IsCancellationRequested)
         {
             string? line;
@@ -97,7 +98,7 @@ public sealed class AdminSocketServer(IServiceProvider services, IOptions<Redoub
                 idle.CancelAfter(IdleTimeout);
                 try
                 {
-                    line = await reader.ReadLineAsync(idle.Token);
+                    line = await requests.ReadLineAsync(idle.Token);
                 }
                 catch (OperationCanceledException)
                 {
