@@ -6,7 +6,9 @@ using Redoubt.Configuration;
 using Redoubt.Console;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
+using Redoubt.Jobs;
 using Redoubt.Storage;
+using Redoubt.Storage.Backup;
 using Redoubt.Storage.Events;
 
 namespace Redoubt;
@@ -51,6 +53,8 @@ public static class Program
     {
         StartupException s => s.Message,
         StoreFormatException f => f.Message,
+        StoreDamagedException d => d.Message,
+        StoreLockedException l => l.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
@@ -69,8 +73,11 @@ public static class Program
         ValidateAndPrepare(options);
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
-        var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
-        builder.Services.AddSingleton(log);
+        // Opened when first resolved (RunAsync does that before the host starts), with the host's logger.
+        builder.Services.AddSingleton(sp => EventLog.Open(EventLogOptionsFrom(options, sp.GetRequiredService<ILoggerFactory>())));
+        builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<EventLog>());
+        builder.Services.AddSingleton<RetentionJob>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ListenerRegistry>();
@@ -90,8 +97,28 @@ public static class Program
         ConsoleFiles.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",
-                httpBind, Path.GetFullPath(options.DataDir), log.Count));
+                httpBind, Path.GetFullPath(options.DataDir), app.Services.GetRequiredService<EventLog>().Count));
         return app;
+    }
+
+    public static EventLogOptions EventLogOptionsFrom(RedoubtOptions options, ILoggerFactory? loggers = null)
+    {
+        var s = options.Storage;
+        return new EventLogOptions
+        {
+            Directory = Path.Combine(options.DataDir, "events"),
+            PageSizeBits = s.PageSizeBits,
+            MemorySizeBits = s.MemorySizeBits,
+            SegmentSizeBits = s.SegmentSizeBits,
+            CommitDelay = TimeSpan.FromMilliseconds(s.CommitDelayMs),
+            CommitMaxEvents = s.CommitMaxEvents,
+            QueueCapacity = s.QueueCapacity,
+            IndexBlockMaxEvents = s.IndexBlockMaxEvents,
+            IndexBlockMaxBytes = s.IndexBlockMaxBytes,
+            IndexBlockMaxSpan = TimeSpan.FromMinutes(s.IndexBlockMaxMinutes),
+            MinFreeBytes = s.MinFreeBytes,
+            Logger = loggers?.CreateLogger("Redoubt.Storage.EventLog"),
+        };
     }
 
     /// <summary>appsettings.json, then /etc/redoubt/*.json, then REDOUBT__ environment variables, then the command line.</summary>
@@ -111,6 +138,17 @@ public static class Program
     {
         if (options.Syslog.MaxMessageBytes is < 480 or > 1024 * 1024)
             throw new StartupException($"Syslog:MaxMessageBytes {options.Syslog.MaxMessageBytes} is outside 480..1048576");
+        var storage = options.Storage;
+        if (storage.PageSizeBits is < 16 or > 30) throw new StartupException($"Storage:PageSizeBits {storage.PageSizeBits} is outside 16..30");
+        if (storage.SegmentSizeBits < storage.PageSizeBits || storage.SegmentSizeBits > 40)
+            throw new StartupException($"Storage:SegmentSizeBits {storage.SegmentSizeBits} must be from PageSizeBits ({storage.PageSizeBits}) to 40");
+        if (storage.MemorySizeBits <= storage.PageSizeBits || storage.MemorySizeBits > 34)
+            throw new StartupException($"Storage:MemorySizeBits {storage.MemorySizeBits} must be above PageSizeBits ({storage.PageSizeBits}) and at most 34");
+        if (storage.CommitDelayMs is < 0 or > 1000) throw new StartupException($"Storage:CommitDelayMs {storage.CommitDelayMs} is outside 0..1000");
+        if (storage.CommitMaxEvents < 1) throw new StartupException("Storage:CommitMaxEvents must be at least 1");
+        if (storage.MinFreeBytes < 0) throw new StartupException("Storage:MinFreeBytes cannot be negative");
+        if (storage.Retention.MaxAgeDays < 0 || storage.Retention.MaxBytes < 0) throw new StartupException("Storage:Retention limits cannot be negative");
+        RetentionJob.ParseSchedule(storage.Retention.Schedule);
         options.DataDir = Path.GetFullPath(options.DataDir);
         try
         {

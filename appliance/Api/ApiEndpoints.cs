@@ -6,6 +6,7 @@ using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Http;
+using Redoubt.Jobs;
 using Redoubt.Storage.Events;
 
 namespace Redoubt.Api;
@@ -17,15 +18,36 @@ public static class ApiEndpoints
 
     public static void Map(WebApplication app)
     {
-        app.MapGet("/healthz", (EventLog log) => log.Failure is null
-            ? Results.Text("ok\n")
-            : Results.Text("event log failed: " + log.Failure.Message + "\n", statusCode: 503)).AllowPublic();
+        app.MapGet("/healthz", Health).AllowPublic();
 
         var api = app.MapGroup("/api/v1");
         api.MapGet("/events", QueryEvents).RequireScope(Scopes.EventsRead);
         api.MapGet("/events/{id:long}", GetEvent).RequireScope(Scopes.EventsRead);
         api.MapGet("/stats", Stats).RequireScope(Scopes.SummaryRead);
         api.MapPost("/ingest", Ingest).RequireScope(Scopes.IngestWrite);
+        api.MapGet("/export", ExportEndpoint.Export).RequireScope(Scopes.EventsRead);
+        api.MapGet("/admin/backup", BackupEndpoint.Backup).RequireScope(Scopes.Admin);
+    }
+
+    /// <summary>Public: says whether the store takes writes and, if not, why — by code, without paths or other details (those are in stats).</summary>
+    private static IResult Health(EventLog log)
+    {
+        var h = log.Health;
+        return h.IsOk
+            ? Results.Text("ok\n")
+            : Results.Text($"event log not accepting writes: {h.Code} ({PublicReason(h)})\n", statusCode: 503);
+    }
+
+    internal static string PublicReason(StoreHealth h) => h.Code switch
+    {
+        StoreHealth.DiskFullCode => "free disk space is below the reserve; writes resume by themselves when space is freed",
+        _ => "a commit failed; the log is reopening from its last good commit",
+    };
+
+    internal static IResult Unavailable(HttpContext http, EventLogUnavailableException e)
+    {
+        http.Response.Headers.RetryAfter = "5";
+        return Results.Json(new { error = e.Code, message = PublicReason(new StoreHealth(StoreState.Failed, e.Code, null, default)), accepted = 0 }, statusCode: 503);
     }
 
     private static async Task<IResult> QueryEvents(HttpContext http, EventLog log)
@@ -34,14 +56,8 @@ public static class ApiEndpoints
         EventQuery query;
         try
         {
-            query = new EventQuery
+            query = ParseFilters(q) with
             {
-                FromMs = ParseTime(q["from"], "from"),
-                ToMs = ParseTime(q["to"], "to"),
-                Host = Blank(q["host"]),
-                App = Blank(q["app"]),
-                Text = Blank(q["q"]),
-                MaxSeverity = ParseSeverity(q["severity"]),
                 Limit = ParseInt(q["limit"], "limit", 1, 10_000) ?? 100,
                 BeforeId = ParseCursor(q["cursor"]),
             };
@@ -61,6 +77,8 @@ public static class ApiEndpoints
         if (page.NextCursor is { } c) w.WriteString("nextCursor", c.ToString(CultureInfo.InvariantCulture));
         else w.WriteNull("nextCursor");
         w.WriteNumber("scanned", page.Scanned);
+        w.WriteNumber("blocksRead", page.BlocksRead);
+        w.WriteNumber("bytesRead", page.BytesRead);
         w.WriteEndObject();
         await w.FlushAsync(http.RequestAborted);
         return Results.Empty;
@@ -77,9 +95,11 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static IResult Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout) => Results.Json(new
+    private static async Task<IResult> Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, RetentionJob retention, CancellationToken ct) => Results.Json(new
     {
         committedUntil = log.CommittedUntil,
+        storage = StorageStats.Of(log),
+        retention = await StorageStats.RetentionOf(log, retention, ct),
         sinks = fanout.Progress.Select(p => new
         {
             name = p.Name,
@@ -94,7 +114,7 @@ public static class ApiEndpoints
         invalidUtf8 = log.Stats.InvalidUtf8,
         storeBytes = log.StoreBytes,
         queuedWrites = log.QueuedRequests,
-        storeFailure = log.Failure?.Message,
+        storeFailure = log.Failure,
         byTransport = log.Stats.ByTransport.ToDictionary(kv => EventJson.TransportName(kv.Key), kv => kv.Value),
         bySource = log.Stats.BySource,
         listeners = listeners.All.Select(l => new
@@ -124,8 +144,7 @@ public static class ApiEndpoints
             }
             catch (EventLogUnavailableException e)
             {
-                http.Response.Headers.RetryAfter = "5";
-                return Results.Json(new { error = e.Message, accepted = 0 }, statusCode: 503);
+                return Unavailable(http, e);
             }
         }
         var body = new
@@ -140,6 +159,17 @@ public static class ApiEndpoints
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    /// <summary>The filters /events and /export share.</summary>
+    internal static EventQuery ParseFilters(IQueryCollection q) => new()
+    {
+        FromMs = ParseTime(q["from"], "from"),
+        ToMs = ParseTime(q["to"], "to"),
+        Host = Blank(q["host"]),
+        App = Blank(q["app"]),
+        Text = Blank(q["q"]),
+        MaxSeverity = ParseSeverity(q["severity"]),
+    };
 
     private static long? ParseTime(string? s, string name)
     {
@@ -172,5 +202,5 @@ public static class ApiEndpoints
         throw new BadRequestException($"cursor: '{v}' is not a cursor returned by this API");
     }
 
-    private sealed class BadRequestException(string message) : Exception(message);
+    internal sealed class BadRequestException(string message) : Exception(message);
 }
