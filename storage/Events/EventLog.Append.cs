@@ -85,7 +85,18 @@ public sealed partial class EventLog
                 if (await waiter.WaitAsync(remaining).ConfigureAwait(false) != true) break;
             }
 
-            if (taken.Count > 0) await CommitAndAckAsync(taken, events).ConfigureAwait(false);
+            try
+            {
+                if (taken.Count > 0) await CommitAndAckAsync(taken, events).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // A bug past the commit (index, counters) must not stop the appender: fail the
+                // generation, which reopens it from the last commit and re-indexes from the log.
+                _logger?.LogCritical(e, "event log: unexpected error after a commit");
+                Fail(e);
+                foreach (var r in taken) Reject(r);
+            }
             if (control is not null) await RunControlAsync(control).ConfigureAwait(false);
         }
     }

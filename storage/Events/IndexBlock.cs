@@ -31,7 +31,7 @@ public sealed class IndexBlock
         Counters.Count(e);
     }
 
-    public BlockSpan Span => new(Start, End, Count, MinTimeMs, MaxTimeMs, MinReceivedMs, MaxReceivedMs);
+    [IgnoreMember] public BlockSpan Span => new(Start, End, Count, MinTimeMs, MaxTimeMs, MinReceivedMs, MaxReceivedMs);
 }
 
 /// <summary>What a query needs of a block: where it lies in the log and which times it holds.</summary>
