@@ -18,6 +18,10 @@ public sealed class IndexBlock
     [Key(5)] public long MinReceivedMs { get; set; } = long.MaxValue;
     [Key(6)] public long MaxReceivedMs { get; set; } = long.MinValue;
     [Key(7)] public BlockCounters Counters { get; set; } = new();
+    /// <summary>Event times as up to eight disjoint ranges (see <see cref="TimeRanges"/>), pairs lo, hi.</summary>
+    [Key(8)] public long[]? Ranges { get => _ranges.ToArray(); set => _ranges = TimeRanges.FromArray(value); }
+
+    private TimeRanges _ranges = new();
 
     internal void Add(long address, long end, EventRecord e)
     {
@@ -26,20 +30,22 @@ public sealed class IndexBlock
         Count++;
         MinTimeMs = Math.Min(MinTimeMs, e.TimeMs);
         MaxTimeMs = Math.Max(MaxTimeMs, e.TimeMs);
+        _ranges.Add(e.TimeMs);
         MinReceivedMs = Math.Min(MinReceivedMs, e.ReceivedAtMs);
         MaxReceivedMs = Math.Max(MaxReceivedMs, e.ReceivedAtMs);
         Counters.Count(e);
     }
 
-    [IgnoreMember] public BlockSpan Span => new(Start, End, Count, MinTimeMs, MaxTimeMs, MinReceivedMs, MaxReceivedMs);
+    [IgnoreMember] public BlockSpan Span => new(Start, End, Count, MinTimeMs, MaxTimeMs, MinReceivedMs, MaxReceivedMs, _ranges.Count > 0 ? _ranges.ToArray() : null);
 }
 
 /// <summary>What a query needs of a block: where it lies in the log and which times it holds.</summary>
-public readonly record struct BlockSpan(long Start, long End, int Count, long MinTimeMs, long MaxTimeMs, long MinReceivedMs, long MaxReceivedMs)
+public readonly record struct BlockSpan(long Start, long End, int Count, long MinTimeMs, long MaxTimeMs, long MinReceivedMs, long MaxReceivedMs, long[]? TimeRanges)
 {
     public long Bytes => End - Start;
 
     /// <summary>Whether the block may hold an event with <paramref name="fromMs"/> &lt;= time &lt; <paramref name="toMs"/>.</summary>
     public bool MayHoldTime(long? fromMs, long? toMs) =>
-        (fromMs is not { } from || MaxTimeMs >= from) && (toMs is not { } to || MinTimeMs < to);
+        (fromMs is not { } from || MaxTimeMs >= from) && (toMs is not { } to || MinTimeMs < to)
+        && (TimeRanges is not { } ranges || Events.TimeRanges.Overlaps(ranges, fromMs, toMs));
 }
