@@ -146,6 +146,11 @@ public static class ApiEndpoints
             {
                 return Unavailable(http, e);
             }
+            catch (ArgumentException e)
+            {
+                // An event over the log's entry limit (Storage:PageSizeBits): the batch is refused whole.
+                return Results.Json(new { error = "event_too_large", message = e.Message, accepted = 0 }, statusCode: 413);
+            }
         }
         var body = new
         {

@@ -51,7 +51,9 @@ internal static class StorageStats
     /// <summary>The retention horizon (oldest event still held) and what limits it.</summary>
     public static async Task<object> RetentionOf(EventLog log, RetentionJob job, CancellationToken ct)
     {
-        var oldest = await log.OldestAsync(ct);
+        StoredEvent? oldest = null;
+        try { oldest = await log.OldestAsync(ct); }
+        catch (Exception e) when (e is IOException or FASTER.core.FasterException or EventCorruptException) { /* horizon unknown this once; the rest of stats still answers */ }
         var last = log.LastRetention;
         return new
         {

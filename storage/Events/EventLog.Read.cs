@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using FASTER.core;
 
 namespace Redoubt.Storage.Events;
 
@@ -85,26 +86,58 @@ public sealed partial class EventLog
     /// <summary>The oldest event still held (the retention horizon), or null when the store is empty.</summary>
     public async Task<StoredEvent?> OldestAsync(CancellationToken cancellationToken = default)
     {
-        if (_index.First is not { } block) return null;
-        await foreach (var e in ReadRangeAsync(block.Start, block.End, cancellationToken).ConfigureAwait(false))
-            return e;
+        // Retention moves the log's begin a moment before it drops the index blocks: if the first
+        // block turns out to be gone already, the next one is the horizon.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (_index.First is not { } block) return null;
+            await foreach (var e in ReadRangeAsync(block.Start, block.End, cancellationToken).ConfigureAwait(false))
+                return e;
+            await Task.Yield();
+        }
         return null;
     }
 
-    /// <summary>Committed events in [from, until), decoded and CRC-checked.</summary>
+    /// <summary>
+    /// Committed events in [from, until), decoded and CRC-checked. Retention may truncate the range
+    /// while it is read: a read error once the log's begin has moved past the position ends the
+    /// range quietly (those events are gone by policy), any other error propagates.
+    /// </summary>
     private async IAsyncEnumerable<StoredEvent> ReadRangeAsync(long from, long until, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var log = _gen.Log;
         from = Math.Max(from, log.BeginAddress);
         if (from >= until) yield break;
-        using var iterator = log.Scan(from, until);
-        while (true)
+        FasterLogScanIterator iterator;
+        try { iterator = log.Scan(from, until); }
+        catch (Exception e) when (Truncated(e, log, from)) { yield break; }
+        using (iterator)
         {
-            while (iterator.GetNext(out var entry, out var length, out var address, out var next))
-                yield return new StoredEvent(address, EventCodec.Decode(entry.AsMemory(0, length), address), next);
-            if (!await iterator.WaitAsync(cancellationToken).ConfigureAwait(false)) yield break;
+            var position = from;
+            while (true)
+            {
+                bool got;
+                byte[] entry;
+                int length;
+                long address, next;
+                try { got = iterator.GetNext(out entry, out length, out address, out next); }
+                catch (Exception e) when (Truncated(e, log, position)) { yield break; }
+                if (got)
+                {
+                    position = next;
+                    yield return new StoredEvent(address, EventCodec.Decode(entry.AsMemory(0, length), address), next);
+                    continue;
+                }
+                bool more;
+                try { more = await iterator.WaitAsync(cancellationToken).ConfigureAwait(false); }
+                catch (Exception e) when (Truncated(e, log, position)) { yield break; }
+                if (!more) yield break;
+            }
         }
     }
+
+    private static bool Truncated(Exception e, FasterLog log, long position) =>
+        e is FasterException or IOException or ArgumentException && log.BeginAddress > position;
 
     /// <summary>
     /// Committed events in log order from <paramref name="fromAddress"/> (an event id, or a
@@ -135,7 +168,7 @@ public sealed partial class EventLog
         }
     }
 
-    private static async Task<bool> WaitQuietlyAsync(FASTER.core.FasterLogScanIterator iterator, CancellationToken token)
+    private static async Task<bool> WaitQuietlyAsync(FasterLogScanIterator iterator, CancellationToken token)
     {
         try { return await iterator.WaitAsync(token).ConfigureAwait(false); }
         catch (OperationCanceledException) { return false; }

@@ -115,7 +115,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
     {
         using var r = await Http.GetAsync(path);
         var body = await r.Content.ReadAsStringAsync();
-        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"GET {path}: {(int)r.StatusCode} {body}");
+        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"GET {path}: {(int)r.StatusCode} {body}\n--- appliance output ---\n{Output}");
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
