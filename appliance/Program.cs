@@ -4,12 +4,18 @@ using Redoubt.Api;
 using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Console;
+using Redoubt.Detection;
+using Redoubt.Graph.Extraction;
+using Redoubt.Graph.Store;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Syslog;
 using Redoubt.Jobs;
 using Redoubt.Storage;
 using Redoubt.Storage.Backup;
+using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
+using Redoubt.Storage.Graph;
+using Redoubt.Storage.State;
 
 namespace Redoubt;
 
@@ -30,13 +36,23 @@ public static class Program
         {
             await using var app = Build(args);
             var log = app.Services.GetRequiredService<EventLog>();
+            var state = app.Services.GetRequiredService<StateStore>();
+            var graph = app.Services.GetRequiredService<GraphStore>();
+            // Resolved now: RunAsync disposes the service provider when the host stops.
+            var checkpointedSinks = app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList();
+            // Retention never drops events a derived store would need to replay after a crash.
+            var floors = checkpointedSinks.Select(s => log.Floors.Register(s.Name + "-checkpoint", () => s.RetentionFloor)).ToList();
             try
             {
                 await app.RunAsync();
             }
             finally
             {
-                // Listeners have stopped: commit what is queued, then close the store.
+                // Listeners, API and fan-out have stopped: derived sinks apply what they hold and take
+                // their final checkpoint, then the stores close, the event log last.
+                foreach (var sink in checkpointedSinks) await sink.DisposeAsync();
+                await graph.DisposeAsync();
+                await state.DisposeAsync();
                 await log.DisposeAsync();
             }
             return 0;
@@ -55,6 +71,8 @@ public static class Program
         StoreFormatException f => f.Message,
         StoreDamagedException d => d.Message,
         StoreLockedException l => l.Message,
+        StoreRecoveryException r => r.Message,
+        Detection.LogSources.LogSourceMapException m => "log source map: " + m.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
@@ -78,11 +96,27 @@ public static class Program
         builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<EventLog>());
         builder.Services.AddSingleton<RetentionJob>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
+        // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
+        var state = StateStore.Open(new StateStoreOptions { Directory = Path.Combine(options.DataDir, "state") });
+        builder.Services.AddSingleton(state);
+        // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
+        // address it covers; the sink replays what came after on start.
+        var graph = GraphStore.Open(new GraphStoreOptions
+        {
+            Directory = Path.Combine(options.DataDir, "graph"),
+            MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
+            IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
+        });
+        builder.Services.AddSingleton(graph);
+        builder.Services.AddSingleton<IGraphExtractor, SshdAuthExtractor>(); // placeholder until the extraction rules land
+        builder.Services.AddSingleton<GraphStoreSink>();
+        builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ListenerRegistry>();
         builder.Services.AddHostedService<SyslogService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
+        builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
         builder.WebHost.ConfigureKestrel(k =>
@@ -94,6 +128,7 @@ public static class Program
         var app = builder.Build();
         ConsoleFiles.UseSecurityHeaders(app);
         ApiEndpoints.Map(app);
+        DetectionEndpoints.Map(app);
         ConsoleFiles.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",

@@ -95,11 +95,20 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, RetentionJob retention, CancellationToken ct) => Results.Json(new
+    private static async Task<IResult> Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, RetentionJob retention, IEnumerable<IEventSink> allSinks, CancellationToken ct) => Results.Json(new
     {
         committedUntil = log.CommittedUntil,
         storage = StorageStats.Of(log),
         retention = await StorageStats.RetentionOf(log, retention, ct),
+        // Sinks with checkpointed stores: how far each applied and checkpointed (its retention floor).
+        stores = allSinks.OfType<CheckpointedSink>().Select(s => new
+        {
+            name = s.Name,
+            appliedUntil = s.AppliedUntil,
+            checkpointedUntil = s.RetentionFloor,
+            failures = s.Failures,
+            counters = s.Counters,
+        }),
         sinks = fanout.Progress.Select(p => new
         {
             name = p.Name,

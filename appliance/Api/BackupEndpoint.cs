@@ -19,7 +19,11 @@ internal static class BackupEndpoint
         http.Response.Headers.ContentDisposition = "attachment; filename=\"redoubt-backup.tar\"";
         try
         {
-            var manifest = await Storage.Backup.Backup.WriteAsync(dataDir, participants, http.Response.Body, clock.GetUtcNow(), http.RequestAborted);
+            // ?stores=events,state: back up only these (the others are listed as omitted in the manifest).
+            var only = http.Request.Query["stores"].ToString() is { Length: > 0 } list
+                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : null;
+            var manifest = await Storage.Backup.Backup.WriteAsync(dataDir, participants, http.Response.Body, clock.GetUtcNow(), http.RequestAborted, only);
             logger.LogInformation("backup written: {Files} files, {Bytes:N0} bytes", manifest.Files.Count, manifest.Files.Sum(f => f.Bytes));
         }
         catch (BackupException e) when (!http.Response.HasStarted)

@@ -18,6 +18,9 @@ public static class Cli
         ["restore"] = new("restore a backup file into an empty data directory", StoreCommands.RestoreAsync),
         ["export"] = new("export events of a time range as NDJSON, from the running appliance", StoreCommands.ExportAsync),
         ["version"] = new("print the version", _ => { System.Console.WriteLine(Version); return Task.FromResult(0); }),
+        ["logsources"] = new("print the shipped log-source map (copy it to /etc/redoubt/logsources.yaml to change it)",
+            _ => { System.Console.Write(Detection.LogSources.LogSourceMap.EmbeddedText()); return Task.FromResult(0); }),
+        ["check-rules"] = new("check-rules DIR...: load Sigma rules as the appliance would and list every load error", Detection.RuleCheck.RunAsync),
     };
 
     public static string Version =>

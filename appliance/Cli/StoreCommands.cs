@@ -12,7 +12,7 @@ namespace Redoubt.Cli;
 /// </summary>
 public static class StoreCommands
 {
-    public const string BackupUsage = "usage: redoubt backup --out FILE [--url URL | --http ADDR:PORT] [--token TOKEN]";
+    public const string BackupUsage = "usage: redoubt backup --out FILE [--stores events,state,…] [--url URL | --http ADDR:PORT] [--token TOKEN]";
     public const string RestoreUsage = "usage: redoubt restore FILE --data DIR";
     public const string ExportUsage = "usage: redoubt export [--from TIME] [--to TIME] [--host H] [--app A] [--out FILE] [--url URL | --http ADDR:PORT] [--token TOKEN]";
 
@@ -25,7 +25,8 @@ public static class StoreCommands
         try
         {
             using var http = Client(opts);
-            using (var response = await http.GetAsync("/api/v1/admin/backup", HttpCompletionOption.ResponseHeadersRead))
+            var path = "/api/v1/admin/backup" + (opts.TryGetValue("--stores", out var stores) ? "?stores=" + Uri.EscapeDataString(stores) : "");
+            using (var response = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead))
             {
                 if (!response.IsSuccessStatusCode)
                     return await FailAsync($"backup refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
@@ -118,7 +119,8 @@ public static class StoreCommands
 
     private static string Describe(BackupManifest m) =>
         $"{m.Files.Count} files, {m.Files.Sum(f => f.Bytes):N0} bytes; stores: " +
-        string.Join(", ", m.Stores.Select(s => s.Directory + (s.Facts.TryGetValue("events", out var n) ? $" ({n} events)" : "")));
+        string.Join(", ", m.Stores.Select(s => s.Directory + (s.Facts.TryGetValue("events", out var n) ? $" ({n} events)" : ""))) +
+        (m.Omitted.Count > 0 ? "; omitted on request: " + string.Join(", ", m.Omitted) : "");
 
     /// <summary>"--name value" pairs and positional arguments.</summary>
     private static bool TryParse(string[] args, string usage, out Dictionary<string, string> options, out List<string> positional)

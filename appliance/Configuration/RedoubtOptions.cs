@@ -15,6 +15,7 @@ public sealed class RedoubtOptions
     public SyslogOptions Syslog { get; set; } = new();
     public IngestOptions Ingest { get; set; } = new();
     public StorageOptions Storage { get; set; } = new();
+    public GraphOptions Graph { get; set; } = new();
 }
 
 /// <summary>The event log (see docs/storage.md). Page and segment size apply only when a store is created.</summary>
@@ -51,6 +52,18 @@ public sealed class RetentionOptions
     public long MaxBytes { get; set; }
     /// <summary>When retention runs (cron, UTC, Cronos syntax with optional seconds); it also runs when the disk fills.</summary>
     public string Schedule { get; set; } = "*/10 * * * *";
+}
+
+public sealed class GraphOptions
+{
+    /// <summary>The graph store is checkpointed this long after the first event not yet covered (and at shutdown).</summary>
+    public int CheckpointSeconds { get; set; } = 60;
+    /// <summary>...or once this many events are applied since the last checkpoint: bounds the replay at start.</summary>
+    public long CheckpointAfterEvents { get; set; } = 1_000_000;
+    /// <summary>FasterKV memory for the graph; edges beyond it stay on disk and are read back when touched.</summary>
+    public int MemoryMiB { get; set; } = 256;
+    /// <summary>FasterKV hash index; 64 MiB suits about 2 million edges and nodes (32 bytes per record).</summary>
+    public int IndexMiB { get; set; } = 64;
 }
 
 public sealed class SyslogOptions

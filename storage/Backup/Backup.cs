@@ -11,8 +11,12 @@ public static class Backup
     /// Writes every store of <paramref name="dataDirectory"/> to <paramref name="output"/>. Each store
     /// directory with a format.json must be claimed by a participant; each participant copies itself.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="only"/> names the stores to include (null: all). Stores left out are listed in
+    /// the manifest as omitted — an explicit choice of the admin, never a silent skip.
+    /// </remarks>
     public static async Task<BackupManifest> WriteAsync(string dataDirectory, IEnumerable<IBackupParticipant> participants, Stream output,
-        DateTimeOffset now, CancellationToken cancellationToken = default)
+        DateTimeOffset now, CancellationToken cancellationToken = default, IReadOnlyCollection<string>? only = null)
     {
         var byDir = new Dictionary<string, IBackupParticipant>(StringComparer.Ordinal);
         foreach (var p in participants)
@@ -23,13 +27,22 @@ public static class Backup
             .Select(f => Normalize(Path.GetRelativePath(dataDirectory, Path.GetDirectoryName(f)!)))
             .Where(d => d != ".")
             .ToHashSet(StringComparer.Ordinal);
-        var unclaimed = stores.Where(s => !byDir.ContainsKey(s) && !stores.Any(o => o != s && s.StartsWith(o + "/", StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList();
+        if (only is not null)
+        {
+            var unknown = only.Select(Normalize).Where(o => !stores.Contains(o) && !byDir.ContainsKey(o)).ToList();
+            if (unknown.Count > 0) throw new BackupException($"no store directory {string.Join(", ", unknown)} under {dataDirectory}");
+        }
+        bool Wanted(string dir) => only is null || only.Select(Normalize).Contains(dir);
+        var omitted = stores.Where(s => !Wanted(s)).Order(StringComparer.Ordinal).ToList();
+        var unclaimed = stores.Where(Wanted).Where(s => !byDir.ContainsKey(s) && !stores.Any(o => o != s && s.StartsWith(o + "/", StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList();
         if (unclaimed.Count > 0)
             throw new BackupException($"store director{(unclaimed.Count == 1 ? "y" : "ies")} {string.Join(", ", unclaimed)} under {dataDirectory} " +
-                                      "have no backup participant, so they cannot be copied consistently; nothing was backed up");
+                                      "have no backup participant, so they cannot be copied consistently; nothing was backed up " +
+                                      "(name the stores to include to back up the others only)");
 
         await using var writer = new BackupWriter(output, now);
-        foreach (var (dir, participant) in byDir.OrderBy(p => p.Key, StringComparer.Ordinal))
+        writer.Manifest.Omitted = omitted;
+        foreach (var (dir, participant) in byDir.Where(p => Wanted(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             writer.BeginStore(dir, ReadKind(Path.Combine(dataDirectory, dir)));
             await participant.WriteBackupAsync(writer, cancellationToken).ConfigureAwait(false);

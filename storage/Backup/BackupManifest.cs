@@ -18,6 +18,8 @@ public sealed class BackupManifest
     public int Version { get; set; } = FormatVersion;
     public DateTimeOffset CreatedAt { get; set; }
     public List<StoreEntry> Stores { get; set; } = [];
+    /// <summary>Store directories the admin chose to leave out of this backup.</summary>
+    public List<string> Omitted { get; set; } = [];
     public List<FileEntry> Files { get; set; } = [];
 
     public sealed class StoreEntry

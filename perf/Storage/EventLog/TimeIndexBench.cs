@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Redoubt.Storage.Events;
+using EventLog = Redoubt.Storage.Events.EventLog;
 
-namespace Redoubt.Perf;
+namespace Redoubt.Perf.Storage.EventLogBench;
 
 /// <summary>
 /// A narrow time query against months of log: events spread over 90 days (received in order, event
@@ -21,7 +22,7 @@ internal static class TimeIndexBench
             await using var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(dir, "events"), MinFreeBytes = 0 });
             var fill = Stopwatch.StartNew();
             await Synthetic.FillAsync(log, count, t0, span / count);
-            Console.WriteLine($"wrote {count:N0} events over 90 days in {fill.Elapsed.TotalSeconds:F1} s; log {log.CommittedUntil - log.BeginAddress:N0} bytes, {log.IndexBlocks:N0} index blocks");
+            System.Console.WriteLine($"wrote {count:N0} events over 90 days in {fill.Elapsed.TotalSeconds:F1} s; log {log.CommittedUntil - log.BeginAddress:N0} bytes, {log.IndexBlocks:N0} index blocks");
 
             var from = t0 + (long)TimeSpan.FromDays(45).TotalMilliseconds;
             var to = from + (long)TimeSpan.FromHours(1).TotalMilliseconds;
@@ -35,7 +36,7 @@ internal static class TimeIndexBench
             await foreach (var _ in log.ExportAsync(new EventQuery())) exported++;
             var exportMs = export.Elapsed.TotalMilliseconds;
             var matches = narrow.Events.Count;
-            Console.WriteLine($"RESULT time-index: {count:N0} events over 90 days, one-hour query ({matches:N0} matches): " +
+            System.Console.WriteLine($"RESULT time-index: {count:N0} events over 90 days, one-hour query ({matches:N0} matches): " +
                               $"read {narrow.BlocksRead:N0} blocks / {narrow.Scanned:N0} events / {narrow.BytesRead:N0} bytes in {narrowMs:F0} ms; " +
                               $"full scan: {full.BlocksRead:N0} blocks / {full.Scanned:N0} events / {full.BytesRead:N0} bytes in {fullMs:F0} ms " +
                               $"({(double)full.BytesRead / Math.Max(1, narrow.BytesRead):F0}x the bytes); sequential export of all {exported:N0} events {exportMs:F0} ms; " +

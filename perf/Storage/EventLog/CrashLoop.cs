@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Redoubt.Tests.Support;
 
-namespace Redoubt.Perf;
+namespace Redoubt.Perf.Storage.EventLogBench;
 
 /// <summary>
 /// The long crash run: the real appliance under NDJSON load from several writers, SIGKILLed at a
@@ -30,11 +30,11 @@ internal static class CrashLoop
                 restarts.Add(start.Elapsed.TotalMilliseconds);
                 await CrashLoad.CheckAsync(app, acked, $"seed {seed}, after kill {k}");
                 await CrashLoad.RunAndKillAsync(app, acked, writers, batch: 50, TimeSpan.FromMilliseconds(rng.Next(100, 3000)), rng.Next());
-                Console.WriteLine($"kill {k + 1}/{kills}: {acked.Count} acknowledged events so far, restart took {restarts[^1]:F0} ms");
+                System.Console.WriteLine($"kill {k + 1}/{kills}: {acked.Count} acknowledged events so far, restart took {restarts[^1]:F0} ms");
             }
             await using var last = await ApplianceProcess.StartAsync(dir);
             var stored = await CrashLoad.CheckAsync(last, acked, $"seed {seed}, final");
-            Console.WriteLine($"RESULT crash-loop: {kills} SIGKILLs under load ({writers} writers, 50-event batches), seed {seed}: " +
+            System.Console.WriteLine($"RESULT crash-loop: {kills} SIGKILLs under load ({writers} writers, 50-event batches), seed {seed}: " +
                               $"{acked.Count} events acknowledged, 0 lost, 0 altered, store opened {kills + 1}/{kills + 1} times; " +
                               $"{stored} events stored (acknowledged + committed-but-unacknowledged at kill time); " +
                               $"start-to-healthy median {Median(restarts):F0} ms, max {restarts.Max():F0} ms; {total.Elapsed.TotalSeconds:F0} s in all");
@@ -42,7 +42,7 @@ internal static class CrashLoop
         }
         catch (CrashCheckException e)
         {
-            Console.WriteLine("RESULT crash-loop FAILED: " + e.Message);
+            System.Console.WriteLine("RESULT crash-loop FAILED: " + e.Message);
             return 1;
         }
         finally { Directory.Delete(dir, recursive: true); }

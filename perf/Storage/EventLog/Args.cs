@@ -1,4 +1,4 @@
-namespace Redoubt.Perf;
+namespace Redoubt.Perf.Storage.EventLogBench;
 
 internal static class Args
 {

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Redoubt.Storage.Events;
+using EventLog = Redoubt.Storage.Events.EventLog;
 
-namespace Redoubt.Perf;
+namespace Redoubt.Perf.Storage.EventLogBench;
 
 /// <summary>
 /// Recovery time for a store of N events: a child process writes them and is SIGKILLed (no clean
@@ -30,7 +31,7 @@ internal static class RecoveryBench
                 await child.WaitForExitAsync();
             }
             var bytes = Directory.GetFiles(events, "events.log.*").Sum(f => new FileInfo(f).Length);
-            Console.WriteLine($"wrote {count:N0} events ({bytes:N0} bytes of segments) in {write.Elapsed.TotalSeconds:F1} s, then SIGKILL");
+            System.Console.WriteLine($"wrote {count:N0} events ({bytes:N0} bytes of segments) in {write.Elapsed.TotalSeconds:F1} s, then SIGKILL");
 
             // Warm up (JIT) on a scratch store, so the figures are the recovery work, not first-call compilation.
             var scratch = Directory.CreateTempSubdirectory("redoubt-warmup-").FullName;
@@ -52,7 +53,7 @@ internal static class RecoveryBench
             var (clean, cleanMs) = Open(events);
             await clean.DisposeAsync();
 
-            Console.WriteLine($"RESULT recovery: {count:N0} events, {bytes / 1e6:F0} MB: open after SIGKILL {afterKillMs:F0} ms " +
+            System.Console.WriteLine($"RESULT recovery: {count:N0} events, {bytes / 1e6:F0} MB: open after SIGKILL {afterKillMs:F0} ms " +
                               $"(index {blocks:N0} blocks, tail scanned {tail:N0} events, {held:N0} events counted); " +
                               $"open after clean close {cleanMs:F0} ms; a full scan of the log (the old start-up) {scanMs:F0} ms; " +
                               $"first open in the process (JIT, empty store) {warmMs:F0} ms");
@@ -77,7 +78,7 @@ internal static class RecoveryBench
         var log = EventLog.Open(new EventLogOptions { Directory = args[0], MinFreeBytes = 0 });
         var t0 = DateTimeOffset.UtcNow.AddDays(-30).ToUnixTimeMilliseconds();
         await Synthetic.FillAsync(log, long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), t0, 2.0);
-        Console.WriteLine("written " + log.Count);
+        System.Console.WriteLine("written " + log.Count);
         await Task.Delay(Timeout.Infinite);
         return 0;
     }

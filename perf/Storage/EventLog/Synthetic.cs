@@ -1,6 +1,6 @@
 using Redoubt.Storage.Events;
 
-namespace Redoubt.Perf;
+namespace Redoubt.Perf.Storage.EventLogBench;
 
 /// <summary>Synthetic events for scale only (the real corpora are too small for 10M): syslog-like, ~250 bytes encoded.</summary>
 internal static class Synthetic

@@ -1,0 +1,117 @@
+using Redoubt.Detection.Compile;
+using Redoubt.Detection.Engine;
+using Redoubt.Detection.LogSources;
+using Redoubt.Detection.Rules;
+
+namespace Redoubt.Detection;
+
+/// <summary>The outcome of loading rules: what loaded, and every error.</summary>
+public sealed record LoadResult(RuleSet Set, IReadOnlyList<RuleLoadError> Errors);
+
+/// <summary>
+/// Owns the current compiled rule set and swaps in a new one on reload or upload. Building
+/// happens off the detection task; the swap is one reference write, so ingestion and detection
+/// never stop (the detection task picks the new set up at its next event).
+/// </summary>
+public sealed class DetectionEngine
+{
+    private readonly DetectionOptions _options;
+    private readonly string _uploadDir;
+    private readonly ILogger<DetectionEngine> _logger;
+    private readonly SemaphoreSlim _reloading = new(1, 1);
+    private volatile RuleSet _current;
+
+    public const string UploadLabel = "uploaded";
+
+    public DetectionEngine(DetectionOptions options, string dataDir, ILogger<DetectionEngine> logger)
+    {
+        _options = options;
+        _uploadDir = Path.Combine(dataDir, "rules", UploadLabel);
+        _logger = logger;
+        _current = Build(null).Set;
+        Log(_current);
+    }
+
+    public RuleSet Current => _current;
+    public string? RulesFolder => _options.Rules;
+
+    /// <summary>Re-reads the rules folder, the uploads and the log-source map; swaps in the result.</summary>
+    public async Task<RuleSet> ReloadAsync()
+    {
+        await _reloading.WaitAsync();
+        try
+        {
+            var set = await Task.Run(() => Build(null).Set);
+            _current = set;
+            Log(set);
+            return set;
+        }
+        finally { _reloading.Release(); }
+    }
+
+    /// <summary>
+    /// Adds (or replaces, by id) rules from uploaded YAML. Nothing is kept unless every rule and
+    /// filter in the upload loads; the errors say why.
+    /// </summary>
+    public async Task<(IReadOnlyList<string> Loaded, IReadOnlyList<RuleLoadError> Errors)> UploadAsync(string yaml)
+    {
+        await _reloading.WaitAsync();
+        try
+        {
+            var probe = SigmaReader.Read(yaml, UploadLabel);
+            var ids = probe.Rules.Select(r => r.Id).Concat(probe.Filters.Select(f => f.Id)).ToList();
+            if (probe.Errors.Count > 0) return ([], probe.Errors);
+            if (ids.Count == 0)
+                return ([], [new RuleLoadError(UploadLabel, 0, 0, ErrorCodes.MissingField, "the upload holds no rule or filter", null, null)]);
+            var name = FileNameFor(ids[0]);
+            var label = Path.Combine(UploadLabel, name);
+            var (set, errors) = await Task.Run(() => Build((label, yaml)));
+            var own = errors.Where(e => e.File == label).ToList();
+            if (own.Count > 0) return ([], own);
+            Directory.CreateDirectory(_uploadDir);
+            var path = Path.Combine(_uploadDir, name);
+            await File.WriteAllTextAsync(path + ".tmp", yaml);
+            File.Move(path + ".tmp", path, overwrite: true);
+            _current = set;
+            Log(set);
+            return (ids, []);
+        }
+        finally { _reloading.Release(); }
+    }
+
+    /// <summary>One folder, or several separated by ':' as in PATH.</summary>
+    public static string[] Folders(string? rules) =>
+        rules is null ? [] : rules.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string FileNameFor(string id)
+    {
+        var safe = new string(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+        return safe + ".yml";
+    }
+
+    private LoadResult Build((string Label, string Yaml)? extra)
+    {
+        var map = LogSourceMap.Load(_options.LogSourcesFile);
+        var files = new List<SigmaFile>();
+        foreach (var folder in Folders(_options.Rules)) files.AddRange(RuleFolder.Read(folder));
+        if (Directory.Exists(_uploadDir))
+        {
+            var uploads = RuleFolder.Read(_uploadDir, UploadLabel);
+            if (extra is { } e) uploads.RemoveAll(f => f.Rules.Select(r => r.Id).Concat(f.Filters.Select(x => x.Id))
+                .Any(id => Path.Combine(UploadLabel, FileNameFor(id)) == e.Label)); // re-upload replaces
+            files.AddRange(uploads);
+        }
+        if (extra is { } x) files.Add(SigmaReader.Read(x.Yaml, x.Label));
+        var placeholders = _options.Placeholders.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.Ordinal);
+        var set = RuleSetBuilder.Build(map, files, placeholders);
+        return new LoadResult(set, set.Errors);
+    }
+
+    private void Log(RuleSet set)
+    {
+        _logger.LogInformation("detection: {Loaded} rules loaded, {Failed} not loaded (GET /api/v1/rules lists why), {Sources} log sources from {Map}",
+            set.RuleCount, set.Errors.Count, set.SourceCount, set.Map.Origin);
+        foreach (var e in set.Errors.Take(20))
+            _logger.LogWarning("rule not loaded: {File}:{Line}: {Code}: {Message}", e.File, e.Line, e.Code, e.Message);
+    }
+}

@@ -1,0 +1,47 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Redoubt.Detection.Rules;
+
+/// <summary>A rule's `logsource`: which events it is meant for. Null parts match any.</summary>
+public sealed record LogSourceSpec(string? Product, string? Category, string? Service)
+{
+    public override string ToString() =>
+        string.Join(", ", new[] { ("product", Product), ("category", Category), ("service", Service) }
+            .Where(p => p.Item2 is not null).Select(p => $"{p.Item1}: {p.Item2}"));
+}
+
+/// <summary>Where a rule came from: a file (relative to the rules folder) or an upload.</summary>
+public sealed record RuleOrigin(string File, int Line);
+
+/// <summary>A Sigma detection rule as read from YAML, before compilation.</summary>
+public sealed class SigmaRule
+{
+    public required string Id { get; init; }
+    public required string Title { get; init; }
+    public string? Name { get; init; }
+    public string? Status { get; init; }
+    public string? Level { get; init; }
+    public string? Description { get; init; }
+    public string? Author { get; init; }
+    public IReadOnlyList<string> References { get; init; } = [];
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public required LogSourceSpec LogSource { get; init; }
+    public required YamlMappingNode Detection { get; init; }
+    public required RuleOrigin Origin { get; init; }
+}
+
+/// <summary>A Sigma filter (filters specification v2): extra exclusions for named rules.</summary>
+public sealed class SigmaFilter
+{
+    public required string Id { get; init; }
+    public required string Title { get; init; }
+    public required LogSourceSpec LogSource { get; init; }
+    /// <summary>Rule ids or names the filter applies to.</summary>
+    public required IReadOnlyList<string> Rules { get; init; }
+    /// <summary>The `filter` mapping: selections plus `condition` (the `rules` key is skipped when compiling).</summary>
+    public required YamlMappingNode Detection { get; init; }
+    public required RuleOrigin Origin { get; init; }
+}
+
+/// <summary>A rule or filter that did not load, and exactly why.</summary>
+public sealed record RuleLoadError(string File, int Line, int Column, string Code, string Message, string? RuleId, string? Title);
