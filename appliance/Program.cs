@@ -50,10 +50,12 @@ public static class Program
             {
                 // Listeners, API and fan-out have stopped: derived sinks apply what they hold and take
                 // their final checkpoint, then the stores close, the event log last.
-                foreach (var sink in checkpointedSinks) await sink.DisposeAsync();
-                await graph.DisposeAsync();
-                await state.DisposeAsync();
-                await log.DisposeAsync();
+                // One store failing to close (a full disk refusing its last checkpoint) must not keep
+                // the others, the event log last, from closing: each failure is reported, not thrown.
+                foreach (var sink in checkpointedSinks) await CloseAsync(sink.Name + " sink", sink.DisposeAsync);
+                await CloseAsync("graph store", graph.DisposeAsync);
+                await CloseAsync("state store", state.DisposeAsync);
+                await CloseAsync("event log", log.DisposeAsync);
             }
             return 0;
         }
@@ -63,6 +65,12 @@ public static class Program
             await System.Console.Error.WriteLineAsync("redoubt: " + line);
             return 2;
         }
+    }
+
+    private static async Task CloseAsync(string what, Func<ValueTask> dispose)
+    {
+        try { await dispose(); }
+        catch (Exception e) { await System.Console.Error.WriteLineAsync($"redoubt: closing the {what} failed: {e.Message}"); }
     }
 
     private static string? Explain(Exception e) => e switch

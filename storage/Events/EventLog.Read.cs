@@ -177,9 +177,20 @@ public sealed partial class EventLog
         }
     }
 
+    /// <summary>
+    /// Waits for the next commit. On a generation whose commit failed, FasterLog rethrows that
+    /// failure to every waiter: then wait until the appender retires the generation (the token is
+    /// linked to it) and let the caller move to the next one.
+    /// </summary>
     private static async Task<bool> WaitQuietlyAsync(FasterLogScanIterator iterator, CancellationToken token)
     {
         try { return await iterator.WaitAsync(token).ConfigureAwait(false); }
         catch (OperationCanceledException) { return false; }
+        catch (CommitFailureException)
+        {
+            try { await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+            return false;
+        }
     }
 }

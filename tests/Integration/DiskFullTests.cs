@@ -13,7 +13,9 @@ namespace Redoubt.Tests.Integration;
 public sealed class DiskFullTests
 {
     private static readonly string[] SmallGeometry =
-        ["--Storage:PageSizeBits=16", "--Storage:MemorySizeBits=18", "--Storage:SegmentSizeBits=20"];
+        ["--Storage:PageSizeBits=16", "--Storage:MemorySizeBits=18", "--Storage:SegmentSizeBits=20",
+         // The graph store shares the small disk: its hash-index checkpoint must fit too.
+         "--Graph:IndexMiB=1", "--Graph:MemoryMiB=4"];
 
     [SkippableFact]
     public async Task Below_the_free_space_reserve_writes_are_refused_with_503_and_resume_when_space_returns()
