@@ -49,7 +49,9 @@ public sealed class ExportAndRetentionTests
     public async Task Scheduled_size_retention_drops_the_oldest_events_and_stats_show_the_new_horizon()
     {
         await using var app = await ApplianceProcess.StartAsync(null,
-            "--Storage:IndexBlockMaxEvents=100", "--Storage:Retention:MaxBytes=400000", "--Storage:Retention:Schedule=* * * * * *");
+            "--Storage:IndexBlockMaxEvents=100", "--Storage:Retention:MaxBytes=400000", "--Storage:Retention:Schedule=* * * * * *",
+            // The graph store's checkpoint is a retention floor: until it checkpoints, nothing may be dropped.
+            "--Graph:CheckpointSeconds=1");
         var before = (await app.StatsAsync()).GetProperty("retention");
         Assert.Equal(JsonValueKind.Null, before.GetProperty("oldestEventId").ValueKind);
         long firstId = -1;
@@ -80,6 +82,7 @@ public sealed class ExportAndRetentionTests
         var oldest = retention.GetProperty("oldestEventId").GetInt64();
         Assert.True(oldest > firstId);
         Assert.Equal(400000, retention.GetProperty("maxBytes").GetInt64());
+        Assert.Contains(retention.GetProperty("floors").EnumerateArray(), f => f.GetProperty("name").GetString() == "graph-checkpoint");
         var events = await app.AllEventsAsync();
         Assert.Equal(oldest, events.Min(e => e.GetProperty("id").GetInt64()));
         Assert.Equal(events.Count, stats.GetProperty("events").GetInt64());
