@@ -39,7 +39,9 @@ public sealed class ApplianceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDir,
         };
-        foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}"])
+        // Tests store little: a 32 MiB free-space reserve (not the appliance's 256 MiB) keeps a CI box with
+        // a nearly full disk from refusing writes; a test's own --Storage:MinFreeBytes comes later and wins.
+        foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}", "--Storage:MinFreeBytes=33554432"])
             psi.ArgumentList.Add(a);
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         psi.Environment["REDOUBT_CONFIG_DIR"] = Path.Combine(dataDir, "no-etc"); // never read the machine's /etc/redoubt
