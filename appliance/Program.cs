@@ -1,14 +1,16 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Redoubt.Api;
+using Redoubt.Api.Access;
 using Redoubt.Commit;
 using Redoubt.Configuration;
+using Redoubt.Hosting;
 using Redoubt.Console;
 using Redoubt.Detection;
 using Redoubt.Graph.Extraction;
 using Redoubt.Graph.Store;
 using Redoubt.Ingest;
-using Redoubt.Ingest.Syslog;
+using Redoubt.Ingest.Listeners;
 using Redoubt.Jobs;
 using Redoubt.Storage;
 using Redoubt.Storage.Backup;
@@ -97,16 +99,22 @@ public static class Program
 
         var options = builder.Configuration.Get<RedoubtOptions>() ?? new RedoubtOptions();
         ValidateAndPrepare(options);
+        // Before any store opens: a second process on the same data directory would corrupt its logs.
+        var dataLock = DataDirLock.Acquire(options.DataDir, "appliance");
+        builder.Services.AddSingleton(_ => dataLock); // a factory registration: disposed (unlocked) with the host
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
+        var clock = TimeProvider.System;
+        var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
+        builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
         // Opened when first resolved (RunAsync does that before the host starts), with the host's logger.
         builder.Services.AddSingleton(sp => EventLog.Open(EventLogOptionsFrom(options, sp.GetRequiredService<ILoggerFactory>())));
         builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<EventLog>());
         builder.Services.AddSingleton<RetentionJob>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
         // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
-        var state = StateStore.Open(new StateStoreOptions { Directory = Path.Combine(options.DataDir, "state") });
-        builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton(OpenState(options.DataDir));
+        AccessSetup.AddServices(builder.Services, options.Access);
         // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
         // address it covers; the sink replays what came after on start.
         var graph = GraphStore.Open(new GraphStoreOptions
@@ -120,29 +128,42 @@ public static class Program
         builder.Services.AddSingleton<GraphStoreSink>();
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton<ListenerRegistry>();
-        builder.Services.AddHostedService<SyslogService>();
+        builder.Services.AddHostedService<ListenersService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
         builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(httpBind);
+            // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
+            k.Listen(httpBind, l => l.UseHttps(tls.Certificate));
             k.AddServerHeader = false;
         });
 
         var app = builder.Build();
+        app.Services.GetRequiredService<DataDirLock>(); // resolved, so the host owns it and unlocks it on dispose
         ConsoleFiles.UseSecurityHeaders(app);
+        // After routing, before any endpoint: access is checked against the matched endpoint's metadata.
+        app.UseRouting();
+        app.UseMiddleware<AccessMiddleware>();
         ApiEndpoints.Map(app);
+        AccessSetup.MapEndpoints(app);
         DetectionEndpoints.Map(app);
         ConsoleFiles.Map(app);
+        // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
+        AccessSetup.Prepare(app, $"https://{httpBind}/");
         app.Lifetime.ApplicationStarted.Register(() =>
-            app.Logger.LogInformation("redoubt ready: console http://{Http}/ , data in {Data}, {Events} events stored",
-                httpBind, Path.GetFullPath(options.DataDir), app.Services.GetRequiredService<EventLog>().Count));
+            app.Logger.LogInformation("redoubt ready: console https://{Http}/ , data in {Data}, {Events} events stored; TLS certificate {Cert} ({Kind}, SHA-256 {Fingerprint})",
+                httpBind, Path.GetFullPath(options.DataDir), app.Services.GetRequiredService<EventLog>().Count, tls.Source, tls.SelfSigned ? "self-signed" : "installed",
+                TlsCertificate.Fingerprint(tls.Certificate)));
         return app;
     }
+
+    /// <summary>The state store (users, sessions, tokens, audit; alerts and settings later) in DATA/state.</summary>
+    internal static StateStore OpenState(string dataDir) =>
+        StateStore.Open(new StateStoreOptions { Directory = Path.Combine(dataDir, "state") });
 
     public static EventLogOptions EventLogOptionsFrom(RedoubtOptions options, ILoggerFactory? loggers = null)
     {
@@ -165,7 +186,7 @@ public static class Program
     }
 
     /// <summary>appsettings.json, then /etc/redoubt/*.json, then REDOUBT__ environment variables, then the command line.</summary>
-    private static void LoadConfiguration(ConfigurationManager config, string[] args)
+    internal static void LoadConfiguration(ConfigurationManager config, string[] args)
     {
         config.Sources.Clear();
         config.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false);

@@ -99,11 +99,16 @@
     } catch (e) {
       throw new Error(`Network error: ${e && e.message ? e.message : e}`);
     }
+    if (res.status === 401) {
+      location.assign('/login.html'); // session over: sign in again
+      throw new Error('Signed out');
+    }
     const text = await res.text();
     let body = null;
     try { body = text ? JSON.parse(text) : null; } catch (_) { body = null; }
     if (!res.ok) {
-      const reason = body && typeof body.error === 'string' ? body.error : (text || res.statusText);
+      const reason = body && typeof body.message === 'string' ? body.message
+        : body && typeof body.error === 'string' ? body.error : (text || res.statusText);
       throw new Error(`HTTP ${res.status}: ${reason}`);
     }
     if (body === null || typeof body !== 'object') throw new Error(`Invalid JSON from ${path}`);

@@ -17,6 +17,8 @@ public static class Cli
         ["backup"] = new("online backup of every store, from the running appliance, into a file", StoreCommands.BackupAsync),
         ["restore"] = new("restore a backup file into an empty data directory", StoreCommands.RestoreAsync),
         ["export"] = new("export events of a time range as NDJSON, from the running appliance", StoreCommands.ExportAsync),
+        ["token"] = new("create, list or revoke API tokens (appliance stopped)", AccessCommands.Token),
+        ["admin"] = new("admin reset-password: recover the console's admin account (appliance stopped)", AccessCommands.Admin),
         ["version"] = new("print the version", _ => { System.Console.WriteLine(Version); return Task.FromResult(0); }),
         ["logsources"] = new("print the shipped log-source map (copy it to /etc/redoubt/logsources.yaml to change it)",
             _ => { System.Console.Write(Detection.LogSources.LogSourceMap.EmbeddedText()); return Task.FromResult(0); }),

@@ -12,9 +12,9 @@ namespace Redoubt.Cli;
 /// </summary>
 public static class StoreCommands
 {
-    public const string BackupUsage = "usage: redoubt backup --out FILE [--stores events,state,…] [--url URL | --http ADDR:PORT] [--token TOKEN]";
+    public const string BackupUsage = "usage: redoubt backup --out FILE [--stores events,state,…] [--url URL | --http ADDR:PORT] [--token TOKEN] [--cert FILE | --data DIR]";
     public const string RestoreUsage = "usage: redoubt restore FILE --data DIR";
-    public const string ExportUsage = "usage: redoubt export [--from TIME] [--to TIME] [--host H] [--app A] [--out FILE] [--url URL | --http ADDR:PORT] [--token TOKEN]";
+    public const string ExportUsage = "usage: redoubt export [--from TIME] [--to TIME] [--host H] [--app A] [--severity S] [--q TEXT] [--out FILE] [--url URL | --http ADDR:PORT] [--token TOKEN] [--cert FILE | --data DIR]";
 
     /// <summary>Downloads an online backup into FILE (through FILE.partial), then reads it back and checks every hash.</summary>
     public static async Task<int> BackupAsync(string[] args)
@@ -108,10 +108,24 @@ public static class StoreCommands
         }
     }
 
+    /// <summary>
+    /// HTTPS to the appliance with a bearer token (--token or REDOUBT_TOKEN). The appliance's own
+    /// certificate is pinned when it is known — --cert FILE, or DIR/tls/redoubt.crt with --data DIR —
+    /// otherwise the system's trust store decides (an installed, CA-signed certificate).
+    /// </summary>
     private static HttpClient Client(Dictionary<string, string> opts)
     {
-        var url = opts.GetValueOrDefault("--url") ?? "http://" + (opts.GetValueOrDefault("--http") ?? "127.0.0.1:8080");
-        var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromHours(6) };
+        var url = opts.GetValueOrDefault("--url") ?? "https://" + (opts.GetValueOrDefault("--http") ?? "127.0.0.1:8080");
+        var pinned = opts.GetValueOrDefault("--cert")
+                     ?? (opts.TryGetValue("--data", out var data) ? Path.Combine(data, "tls", "redoubt.crt") : null);
+        var handler = new SocketsHttpHandler();
+        if (pinned is not null)
+        {
+            var expected = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(pinned));
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) =>
+                cert is not null && expected.RawData.AsSpan().SequenceEqual(cert.GetRawCertData());
+        }
+        var http = new HttpClient(handler) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromHours(6) };
         var token = opts.GetValueOrDefault("--token") ?? Environment.GetEnvironmentVariable("REDOUBT_TOKEN");
         if (!string.IsNullOrEmpty(token)) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;

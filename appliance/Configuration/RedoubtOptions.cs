@@ -10,9 +10,15 @@ namespace Redoubt.Configuration;
 public sealed class RedoubtOptions
 {
     public string DataDir { get; set; } = "var";
-    /// <summary>Console and API listener, "ADDR:PORT".</summary>
-    public string Http { get; set; } = "127.0.0.1:8080";
+    /// <summary>Console and API listener, "ADDR:PORT". Always HTTPS (see <see cref="Tls"/>).</summary>
+    public string Http { get; set; } = "127.0.0.1:8443";
+    public TlsOptions Tls { get; set; } = new();
+    public Redoubt.Api.Access.AccessOptions Access { get; set; } = new();
     public SyslogOptions Syslog { get; set; } = new();
+    public SyslogTlsOptions SyslogTls { get; set; } = new();
+    public RelpOptions Relp { get; set; } = new();
+    /// <summary>Further listeners beyond the three above (another port, other tags or sender networks).</summary>
+    public List<ListenerOptions> Listeners { get; set; } = [];
     public IngestOptions Ingest { get; set; } = new();
     public StorageOptions Storage { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
@@ -66,11 +72,21 @@ public sealed class GraphOptions
     public int IndexMiB { get; set; } = 64;
 }
 
-public sealed class SyslogOptions
+public sealed class TlsOptions
 {
-    public bool Enabled { get; set; } = true;
-    /// <summary>UDP and TCP on the same "ADDR:PORT".</summary>
-    public string Bind { get; set; } = "127.0.0.1:5514";
+    /// <summary>PEM certificate (chain) of the console and API; unset = a self-signed one in DATA/tls/.</summary>
+    public string? CertificateFile { get; set; }
+    /// <summary>PEM private key (PKCS#8 or traditional) matching <see cref="CertificateFile"/>.</summary>
+    public string? KeyFile { get; set; }
+}
+
+/// <summary>
+/// Plain syslog, UDP and TCP on the same "ADDR:PORT". <see cref="MaxMessageBytes"/> and
+/// <see cref="TimeZone"/> apply to every listener that carries syslog (TLS and RELP too).
+/// </summary>
+public sealed class SyslogOptions : ListenerCommonOptions
+{
+    public SyslogOptions() => Bind = "127.0.0.1:5514";
     /// <summary>Longer messages are cut to this and marked truncated (RFC 5425 asks for at least 2 KiB; 64 KiB default).</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
     /// <summary>Time zone of RFC 3164 timestamps, which carry none (IANA id, e.g. "Europe/Paris").</summary>

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Redoubt.Api.Access;
 
 namespace Redoubt.Console;
 
@@ -12,6 +13,12 @@ public static class ConsoleFiles
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+    /// <summary>
+    /// The sign-in page and what it loads: the only console files served without a session. They hold
+    /// no data; every other page needs a signed-in user, and an anonymous browser is sent here.
+    /// </summary>
+    public static readonly string[] SignInFiles = ["/login.html", "/login.js", "/app.css"];
+
     public static void Map(WebApplication app)
     {
         var assembly = typeof(ConsoleFiles).Assembly;
@@ -21,9 +28,16 @@ public static class ConsoleFiles
             var bytes = Read(assembly, name);
             var path = "/" + name["web-ui/".Length..].Replace('\\', '/');
             var type = ContentType(path);
-            app.MapGet(path, () => Results.Bytes(bytes, type));
-            if (path == "/index.html") app.MapGet("/", () => Results.Bytes(bytes, type));
+            Protect(app.MapGet(path, () => Results.Bytes(bytes, type)), path);
+            if (path == "/index.html") Protect(app.MapGet("/", () => Results.Bytes(bytes, type)), path);
         }
+    }
+
+    private static void Protect(RouteHandlerBuilder endpoint, string path)
+    {
+        if (SignInFiles.Contains(path)) endpoint.AllowPublic();
+        else if (path.EndsWith(".html", StringComparison.Ordinal)) endpoint.RequireSignedIn().WithMetadata(new ConsolePage());
+        else endpoint.RequireSignedIn();
     }
 
     private static byte[] Read(Assembly assembly, string name)
@@ -53,7 +67,10 @@ public static class ConsoleFiles
         h.XContentTypeOptions = "nosniff";
         h.XFrameOptions = "DENY";
         h["Referrer-Policy"] = "no-referrer";
-        h.CacheControl = "no-store";
+        h.CacheControl = "no-store"; // authenticated pages and API replies never sit in a cache
+        // Always HTTPS. Browsers ignore this over a certificate they do not trust (RFC 6797 8.1), so a
+        // self-signed dev run does not pin localhost; with an installed certificate it holds.
+        h.StrictTransportSecurity = "max-age=31536000";
         await next();
     });
 }

@@ -31,11 +31,11 @@ public sealed class BackupRestoreTests
                     for (var i = 10; !stop.IsCancellationRequested; i++) await PostAsync(app, i * 100, during);
                 });
                 // The state and graph stores have no backup participant yet: a whole backup is refused, naming them.
-                var (whole, why) = await RedoubtCli.RunAsync("backup", "--out", archive, "--http", $"127.0.0.1:{app.HttpPort}");
+                var (whole, why) = await RedoubtCli.RunAsync("backup", "--out", archive, "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
                 Assert.Equal(1, whole);
                 Assert.Contains("no backup participant", why);
                 Assert.False(File.Exists(archive));
-                var (code, output) = await RedoubtCli.RunAsync("backup", "--out", archive, "--stores", "events", "--http", $"127.0.0.1:{app.HttpPort}");
+                var (code, output) = await RedoubtCli.RunAsync("backup", "--out", archive, "--stores", "events", "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
                 Assert.True(code == 0, output);
                 Assert.Contains("events (", output);
                 Assert.Contains("omitted on request", output);
@@ -72,7 +72,7 @@ public sealed class BackupRestoreTests
             await using (var app = await ApplianceProcess.StartAsync())
             {
                 await PostAsync(app, 0, new ConcurrentDictionary<long, string>());
-                var (code, output) = await RedoubtCli.RunAsync("backup", "--out", archive, "--stores", "events", "--http", $"127.0.0.1:{app.HttpPort}");
+                var (code, output) = await RedoubtCli.RunAsync("backup", "--out", archive, "--stores", "events", "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
                 Assert.True(code == 0, output);
             }
             var busy = Directory.CreateDirectory(Path.Combine(work, "busy")).FullName;

@@ -34,7 +34,7 @@ public sealed class ExportAndRetentionTests
         try
         {
             var (code, output) = await RedoubtCli.RunAsync("export", "--from", from.ToString("O", CultureInfo.InvariantCulture),
-                "--to", to.ToString("O", CultureInfo.InvariantCulture), "--out", file, "--http", $"127.0.0.1:{app.HttpPort}");
+                "--to", to.ToString("O", CultureInfo.InvariantCulture), "--out", file, "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
             Assert.True(code == 0, output);
             Assert.Equal(got.Count, File.ReadLines(file).Count());
         }
