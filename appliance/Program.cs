@@ -7,6 +7,8 @@ using Redoubt.Configuration;
 using Redoubt.Hosting;
 using Redoubt.Console;
 using Redoubt.Detection;
+using Redoubt.Graph;
+using Redoubt.Graph.Api;
 using Redoubt.Graph.Extraction;
 using Redoubt.Graph.Store;
 using Redoubt.Ingest;
@@ -135,6 +137,9 @@ public static class Program
         builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
+        // The in-memory security graph: loaded from the graph store now, before the fan-out replays
+        // anything, then following it; many concurrent readers (Graph section of the configuration).
+        builder.AddGraph(graph);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
@@ -151,6 +156,9 @@ public static class Program
         ApiEndpoints.Map(app);
         AccessSetup.MapEndpoints(app);
         DetectionEndpoints.Map(app);
+        Detection.Alerts.AlertEndpoints.Map(app);
+        Detection.Iocs.IocEndpoints.Map(app);
+        GraphEndpoints.Map(app);
         ConsoleFiles.Map(app);
         // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
         AccessSetup.Prepare(app, $"https://{httpBind}/");
