@@ -24,9 +24,10 @@ public static class ApiEndpoints
         api.MapGet("/events", QueryEvents).RequireScope(Scopes.EventsRead);
         api.MapGet("/events/{id:long}", GetEvent).RequireScope(Scopes.EventsRead);
         api.MapGet("/stats", Stats).RequireScope(Scopes.SummaryRead);
-        api.MapPost("/ingest", Ingest).RequireScope(Scopes.IngestWrite);
+        api.MapPost("/ingest", NdjsonEndpoint.Handle).RequireScope(Scopes.IngestWrite);
         api.MapGet("/export", ExportEndpoint.Export).RequireScope(Scopes.EventsRead);
         api.MapGet("/admin/backup", BackupEndpoint.Backup).RequireScope(Scopes.Admin);
+        app.MapGet("/metrics", Metrics.Write).RequireScope(Scopes.SummaryRead);
     }
 
     /// <summary>Public: says whether the store takes writes and, if not, why — by code, without paths or other details (those are in stats).</summary>
@@ -35,10 +36,11 @@ public static class ApiEndpoints
         var h = log.Health;
         return h.IsOk
             ? Results.Text("ok\n")
-            : Results.Text($"event log not accepting writes: {h.Code} ({PublicReason(h)})\n", statusCode: 503);
+            : Results.Text($"event log not accepting writes: {h.Code} ({PublicReason(h.Code)})\n", statusCode: 503);
     }
 
-    internal static string PublicReason(StoreHealth h) => h.Code switch
+    /// <summary>What a client is told about a store that takes no writes: by code, never paths or exception text.</summary>
+    internal static string PublicReason(string? code) => code switch
     {
         StoreHealth.DiskFullCode => "free disk space is below the reserve; writes resume by themselves when space is freed",
         _ => "a commit failed; the log is reopening from its last good commit",
@@ -47,7 +49,7 @@ public static class ApiEndpoints
     internal static IResult Unavailable(HttpContext http, EventLogUnavailableException e)
     {
         http.Response.Headers.RetryAfter = "5";
-        return Results.Json(new { error = e.Code, message = PublicReason(new StoreHealth(StoreState.Failed, e.Code, null, default)), accepted = 0 }, statusCode: 503);
+        return Results.Json(new { error = e.Code, message = PublicReason(e.Code), accepted = 0 }, statusCode: 503);
     }
 
     private static async Task<IResult> QueryEvents(HttpContext http, EventLog log)
@@ -95,7 +97,7 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, RetentionJob retention, IEnumerable<IEventSink> allSinks, CancellationToken ct) => Results.Json(new
+    private static async Task<IResult> Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, RetentionJob retention, IEnumerable<IEventSink> allSinks, CancellationToken ct) => Results.Json(new
     {
         committedUntil = log.CommittedUntil,
         storage = StorageStats.Of(log),
@@ -126,6 +128,13 @@ public static class ApiEndpoints
         storeFailure = log.Failure,
         byTransport = log.Stats.ByTransport.ToDictionary(kv => EventJson.TransportName(kv.Key), kv => kv.Value),
         bySource = log.Stats.BySource,
+        ingest = new
+        {
+            pendingBytes = budget.UsedBytes,
+            pendingLimitBytes = budget.CapacityBytes,
+            quietAfterSeconds = listeners.Sources.QuietAfter.TotalSeconds,
+            sourcesOverflowed = listeners.Sources.Overflowed,
+        },
         listeners = listeners.All.Select(l => new
         {
             name = l.Name,
@@ -133,7 +142,14 @@ public static class ApiEndpoints
             bind = l.Bind,
             status = l.Status,
             received = l.Received,
+            parsed = l.Parsed,
+            parseErrors = l.ParseErrors,
+            truncated = l.Truncated,
             dropped = l.Dropped,
+            busy = l.Busy,
+            malformed = l.Malformed,
+            bytes = l.Bytes,
+            lastSeen = Time(l.LastSeenMs),
             connections = l.Connections,
             openConnections = l.OpenConnections,
             connectionErrors = l.ConnectionErrors,
@@ -141,40 +157,28 @@ public static class ApiEndpoints
             tls = l.Tls,
             allowedNetworks = l.AllowedNetworks,
             tags = l.Tags,
+            refusedConnections = l.RefusedConnections,
+            idleClosed = l.IdleClosed,
+            authFailures = l.AuthFailures,
+        }),
+        sources = listeners.Sources.Snapshot().Select(v => new
+        {
+            source = v.Counters.Key,
+            quiet = v.Quiet,
+            received = v.Counters.Received,
+            parsed = v.Counters.Parsed,
+            parseErrors = v.Counters.ParseErrors,
+            truncated = v.Counters.Truncated,
+            dropped = v.Counters.Dropped,
+            bytes = v.Counters.Bytes,
+            firstSeen = Time(v.Counters.FirstSeenMs),
+            lastSeen = Time(v.Counters.LastSeenMs),
+            lastSender = v.Counters.LastAddress,
+            lastListener = v.Counters.LastListener,
         }),
     });
 
-    private static async Task<IResult> Ingest(HttpContext http, EventLog log, IOptions<RedoubtOptions> options, TimeProvider clock)
-    {
-        var sender = http.Connection.RemoteIpAddress is { } ip ? $"{ip}:{http.Connection.RemotePort}" : null;
-        var (events, errors) = await NdjsonIngest.ReadAsync(http.Request.BodyReader, options.Value.Ingest.MaxLineBytes, sender, clock, http.RequestAborted);
-        long[] ids = [];
-        if (events.Count > 0)
-        {
-            try
-            {
-                ids = (await log.AppendAsync(events, http.RequestAborted)).Ids;
-            }
-            catch (EventLogUnavailableException e)
-            {
-                return Unavailable(http, e);
-            }
-            catch (ArgumentException e)
-            {
-                // An event over the log's entry limit (Storage:PageSizeBits): the batch is refused whole.
-                return Results.Json(new { error = "event_too_large", message = e.Message, accepted = 0 }, statusCode: 413);
-            }
-        }
-        var body = new
-        {
-            accepted = ids.Length,
-            rejected = errors.Count,
-            ids,
-            errors = errors.Select(e => new { line = e.Line, error = e.Error }),
-        };
-        // Nothing storable at all is the client's error; a partly good batch is stored and reported.
-        return Results.Json(body, statusCode: events.Count == 0 && errors.Count > 0 ? 400 : 200);
-    }
+    private static DateTime? Time(long ms) => ms is > 0 and < 253402300800000 ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime : null;
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 

@@ -194,6 +194,7 @@ public sealed partial class EventLog
             {
                 _index.Observe(request.Ids[i], request.Ends![i], request.Events[i]);
                 Stats.Count(request.Events[i]);
+                _options.OnCommitted?.Invoke(request.Ids[i], request.Events[i]);
             }
         }
         _index.Publish();
@@ -288,7 +289,7 @@ public sealed partial class EventLog
         if (recovered > _index.End)
         {
             // A commit reported failed did reach the disk: index those events (never acknowledged, but stored).
-            VerifyRange(fresh, _index.End, recovered, (address, end, e) => { _index.Observe(address, end, e); Stats.Count(e); });
+            VerifyRange(fresh, _index.End, recovered, (address, end, e) => { _index.Observe(address, end, e); Stats.Count(e); _options.OnCommitted?.Invoke(address, e); });
             _index.Publish();
         }
         _gen = new Generation(fresh, old.Number + 1);

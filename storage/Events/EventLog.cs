@@ -81,6 +81,7 @@ public sealed partial class EventLog : IAsyncDisposable
             _disk.Refresh(force: true);
             _gen = new Generation(OpenFasterLog(), 1);
             _index = LoadIndex(_gen.Log, out var tail, out var repair);
+            if (options.OnRecovered is { } onRecovered) ReplayRecent(onRecovered);
             if (!HasCommits()) _gen.Log.CommitStronglyAsync(Cookie).AsTask().GetAwaiter().GetResult();
             Recovery = new RecoveryReport(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _index.ClosedBlocks, tail, _gen.Log.CommittedUntilAddress, repair);
         }
@@ -223,6 +224,33 @@ public sealed partial class EventLog : IAsyncDisposable
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Hands the events received within <see cref="EventLogOptions.RecoverWindow"/> to
+    /// <paramref name="onRecovered"/>, starting at the first index block that may hold one (received
+    /// times grow with the log, closely enough for a block's range to bound them).
+    /// </summary>
+    private void ReplayRecent(Action<long, EventRecord> onRecovered)
+    {
+        var log = _gen.Log;
+        var cutoff = _clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)_options.RecoverWindow.TotalMilliseconds;
+        var closed = _index.ClosedSpans();
+        var from = closed.Count > 0 ? closed[^1].End : log.BeginAddress;
+        foreach (var b in closed)
+        {
+            if (b.MaxReceivedMs < cutoff) continue;
+            from = b.Start;
+            break;
+        }
+        long n = 0;
+        VerifyRange(log, Math.Max(from, log.BeginAddress), log.CommittedUntilAddress, (address, _, e) =>
+        {
+            if (e.ReceivedAtMs < cutoff) return;
+            onRecovered(address, e);
+            n++;
+        });
+        _logger?.LogInformation("event log: replayed {Events} events of the last {Window} to rebuild ingest state", n, _options.RecoverWindow);
     }
 
     /// <summary>

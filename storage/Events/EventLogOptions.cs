@@ -43,6 +43,22 @@ public sealed class EventLogOptions
     /// <summary>How often free space is measured.</summary>
     public TimeSpan DiskCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Sees, once at open and in log order, every committed event received within
+    /// <see cref="RecoverWindow"/> of now: rebuilds state kept beside the log (source last-seen
+    /// times, idempotency keys). The time index finds where that window starts, so an open reads
+    /// only the recent part of a large store.
+    /// </summary>
+    public Action<long, EventRecord>? OnRecovered { get; init; }
+    /// <summary>How far back (by received time) <see cref="OnRecovered"/> replays.</summary>
+    public TimeSpan RecoverWindow { get; init; } = TimeSpan.FromDays(1);
+    /// <summary>
+    /// Sees every event right after its commit, in log order, before its append completes: state it
+    /// updates is current when the producer learns the event is durable. Runs on the appender: keep it
+    /// cheap, and never throw (the appender would stop).
+    /// </summary>
+    public Action<long, EventRecord>? OnCommitted { get; init; }
+
     public ILogger? Logger { get; init; }
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
