@@ -76,8 +76,11 @@ public sealed class ApplianceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDir,
         };
+        // Tests store little: a 32 MiB free-space reserve (not the appliance's 256 MiB) keeps a CI box with
+        // a nearly full disk from refusing writes; a test's own --Storage:MinFreeBytes comes later and wins.
         foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}",
-                     "--syslog-tls", $"127.0.0.1:{TlsPort}", "--relp", $"127.0.0.1:{RelpPort}", "--forward", $"127.0.0.1:{ForwardPort}"])
+                     "--syslog-tls", $"127.0.0.1:{TlsPort}", "--relp", $"127.0.0.1:{RelpPort}", "--forward", $"127.0.0.1:{ForwardPort}",
+                     "--Storage:MinFreeBytes=33554432"])
             psi.ArgumentList.Add(a);
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         Isolate(psi, dataDir);
@@ -212,14 +215,22 @@ public sealed class ApplianceProcess : IAsyncDisposable
         throw new TimeoutException("appliance did not become healthy:\n" + Output);
     }
 
-    /// <summary>A port free for both TCP and UDP on loopback right now.</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A port free for both TCP and UDP on loopback right now, and never handed out before in this
+    /// test run: the kernel may give a just-released port again, and one appliance's HTTP and syslog
+    /// ports then collide (seen under load: "Address already in use" at start).
+    /// </summary>
     public static int FreePort()
     {
-        for (var attempt = 0; attempt < 50; attempt++)
+        for (var attempt = 0; attempt < 200; attempt++)
         {
             using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             var port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
+            lock (HandedOut)
+                if (!HandedOut.Add(port)) continue;
             try
             {
                 using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -235,7 +246,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
     {
         using var r = await Http.GetAsync(path);
         var body = await r.Content.ReadAsStringAsync();
-        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"GET {path}: {(int)r.StatusCode} {body}");
+        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"GET {path}: {(int)r.StatusCode} {body}\n--- appliance output ---\n{Output}");
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
