@@ -23,7 +23,7 @@ public sealed class WatchdogKeepAlive : BackgroundService
     public DateTimeOffset? LastPing => Interlocked.Read(ref _lastPingMs) is > 0 and var ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     public WatchdogKeepAlive(EventLog log, TimeProvider clock, ILogger<WatchdogKeepAlive> logger)
-        : this(SdNotify.FromEnvironment(), ReadInterval(), () => log.Failure is { } f ? "event log failed: " + f.Message : null, clock, logger)
+        : this(SdNotify.FromEnvironment(), ReadInterval(), () => log.Health is { State: StoreState.Failed } h ? "event log failed: " + h.Reason : null, clock, logger)
     {
     }
 
