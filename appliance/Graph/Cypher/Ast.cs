@@ -93,3 +93,6 @@ public sealed record QuantifierExpr(Pos At, QuantifierKind Kind, string Variable
 
 /// <summary>A pattern used as a predicate (WHERE (a)-->(b)): true when at least one match exists.</summary>
 public sealed record PatternExpr(Pos At, PatternPart Pattern) : Expr(At);
+
+/// <summary>[(a)-->(b) WHERE pred | projection]: the projection for every match of the pattern.</summary>
+public sealed record PatternComprehensionExpr(Pos At, PatternPart Pattern, Expr? Where, Expr Projection) : Expr(At);

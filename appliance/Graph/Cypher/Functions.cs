@@ -35,6 +35,8 @@ internal static class Functions
             case CompareOp.Eq: return Values.Equal(a, b);
             case CompareOp.Ne: return Values.Equal(a, b) is { } e ? !e : null;
         }
+        // NaN is unordered: every ordering comparison with it is false (not null).
+        if (a.IsNumber && b.IsNumber && (double.IsNaN(a.AsDouble) || double.IsNaN(b.AsDouble))) return false;
         var c = Values.Compare(a, b);
         if (c is null) return null;
         return op switch
@@ -205,8 +207,26 @@ internal static class Functions
         "exists", "startnode", "endnode", "head", "last", "tail", "range", "tostring", "tointeger", "tofloat", "toboolean",
         "abs", "ceil", "floor", "round", "sign", "sqrt", "trim", "ltrim", "rtrim", "replace", "substring", "left", "right",
         "split", "reverse", "exp", "log", "log10", "e", "pi", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "degrees",
-        "radians", "isempty", "tostringornull", "tointegerornull", "tofloatornull", "tobooleanornull", "lower", "upper",
+        "radians", "isempty", "tostringornull", "tointegerornull", "tofloatornull", "tobooleanornull", "lower", "upper", "rand",
     };
+
+    /// <summary>Arguments whose kind the planner knows and that the function cannot take are refused before running.</summary>
+    public static void CheckArguments(FunctionExpr fn, ValueKind?[] kinds)
+    {
+        if (kinds.Length != 1 || kinds[0] is not { } k || k == ValueKind.Null) return;
+        ValueKind[]? allowed = fn.Name.ToLowerInvariant() switch
+        {
+            "labels" => [ValueKind.Node],
+            "type" or "startnode" or "endnode" => [ValueKind.Relationship],
+            "length" or "nodes" or "relationships" => [ValueKind.Path],
+            "id" => [ValueKind.Node, ValueKind.Relationship],
+            "properties" or "keys" => [ValueKind.Node, ValueKind.Relationship, ValueKind.Map],
+            "size" => [ValueKind.List, ValueKind.String],
+            _ => null,
+        };
+        if (allowed is not null && !allowed.Contains(k))
+            throw CypherException.Syntax("InvalidArgumentType", $"{fn.Name}() does not take {Value.KindName(k)}", fn.At);
+    }
 
     public static Eval Compile(FunctionExpr fn, Eval[] args)
     {
@@ -217,7 +237,7 @@ internal static class Functions
         var (min, max) = name switch
         {
             "coalesce" => (1, int.MaxValue),
-            "e" or "pi" => (0, 0),
+            "e" or "pi" or "rand" => (0, 0),
             "range" => (2, 3),
             "round" => (1, 3),
             "substring" => (2, 3),
@@ -234,6 +254,7 @@ internal static class Functions
                 return Value.Null;
             };
         if (name == "e") return _ => Value.Float(Math.E);
+        if (name == "rand") return _ => Value.Float(Random.Shared.NextDouble());
         if (name == "pi") return _ => Value.Float(Math.PI);
         if (args.Length == 1)
         {
@@ -434,7 +455,7 @@ internal static class Functions
                 foreach (var x in a)
                 {
                     if (x.IsNull) return Value.Null;
-                    if (x.Kind != ValueKind.Integer) throw CypherException.Type("InvalidArgumentType", $"range() takes integers, got {x.KindName()}");
+                    if (x.Kind != ValueKind.Integer) throw CypherException.Argument("InvalidArgumentType", $"range() takes integers, got {x.KindName()}");
                 }
                 long start = a[0].AsInt, end = a[1].AsInt, step = a.Length > 2 ? a[2].AsInt : 1;
                 if (step == 0) throw CypherException.Argument("NumberOutOfRange", "range() needs a step other than 0");

@@ -246,15 +246,20 @@ public sealed partial class Parser
             ExpectSymbol("]", "closing the list comprehension");
             return new ListComprehensionExpr(open.At, v, list, where, proj);
         }
-        if (AtSymbol("("))
+        if (AtSymbol("(") || (IsName(Peek()) && Peek(1).Is("=")))
         {
             var save = _i;
-            try
-            {
-                var part = PatternPartAt();
-                if (AtSymbol("|") || AtKeyword("WHERE")) throw CypherException.Unsupported("pattern comprehension [(a)-->(b) | ...]", open.At);
-            }
+            PatternPart? part = null;
+            try { part = PatternPartAt(); }
             catch (CypherException e) when (e.Kind == CypherErrorKind.Syntax) { }
+            if (part is not null && (AtSymbol("|") || AtKeyword("WHERE")))
+            {
+                var where = TryKeyword("WHERE") ? Expression() : null;
+                ExpectSymbol("|", "in a pattern comprehension [(a)-->(b) | projection]");
+                var projection = Expression();
+                ExpectSymbol("]", "closing the pattern comprehension");
+                return new PatternComprehensionExpr(open.At, part, where, projection);
+            }
             _i = save;
         }
         var items = new List<Expr>();
@@ -364,6 +369,7 @@ public sealed partial class Parser
         if (!double.TryParse(t.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
             throw CypherException.Syntax("InvalidNumberLiteral", $"'{t.Text}' is not a number", at);
         if (double.IsInfinity(d)) throw CypherException.Syntax("FloatingPointOverflow", $"{t.Text} is too large for a float", at);
-        return new LiteralExpr(at, Value.Float(negative ? -d : d));
+        // -0.0 is 0.0, as openCypher prints it.
+        return new LiteralExpr(at, Value.Float(negative && d != 0 ? -d : d));
     }
 }

@@ -57,6 +57,13 @@ internal sealed partial class Planner
             }
             case PropertyExpr pe:
             {
+                switch (StaticKind(pe.Target, scope))
+                {
+                    case ValueKind.Path:
+                        throw CypherException.Syntax("InvalidArgumentType", $"a path has no properties ('{pe.Name}')", pe.At);
+                    case ValueKind.Integer or ValueKind.Float or ValueKind.Boolean or ValueKind.String or ValueKind.List:
+                        throw new CypherException(CypherErrorKind.Type, "InvalidArgumentType", $"cannot read property '{pe.Name}' of {Value.KindName(StaticKind(pe.Target, scope)!.Value)}", pe.At.Line, pe.At.Column);
+                }
                 var target = C(pe.Target);
                 var name = pe.Name;
                 return ctx => Functions.Property(ctx, target(ctx), name);
@@ -75,6 +82,13 @@ internal sealed partial class Planner
                 return ctx => Functions.Slice(target(ctx), from?.Invoke(ctx), to?.Invoke(ctx));
             }
             case BinaryExpr be:
+                if (be.Op is BinaryOp.And or BinaryOp.Or or BinaryOp.Xor)
+                {
+                    CheckBoolean(be.Left, scope, be.Op.ToString().ToUpperInvariant());
+                    CheckBoolean(be.Right, scope, be.Op.ToString().ToUpperInvariant());
+                }
+                if (be.Op == BinaryOp.In && StaticKind(be.Right, scope) is { } rk and not (ValueKind.List or ValueKind.Null))
+                    throw CypherException.Syntax("InvalidArgumentType", $"IN needs a list on its right, not {Value.KindName(rk)}", be.Right.At);
                 return Binary(be, C(be.Left), C(be.Right));
             case CompareExpr ce:
             {
@@ -97,8 +111,9 @@ internal sealed partial class Planner
             }
             case NotExpr ne:
             {
+                CheckBoolean(ne.Operand, scope, "NOT");
                 var x = C(ne.Operand);
-                return ctx => Value.Bool(!Functions.Truth(x(ctx), "NOT"));
+                return ctx => x(ctx) is var v && v.IsNull ? Value.Null : Value.Bool(!Functions.Truth(v, "NOT"));
             }
             case NegateExpr neg:
             {
@@ -133,6 +148,8 @@ internal sealed partial class Planner
                     return CompileExpr(pattern, scope, o);
                 if (fn.Name.Equals("exists", StringComparison.OrdinalIgnoreCase) && fn.Args is [var arg] && arg is not PropertyExpr)
                     throw CypherException.Syntax("InvalidArgumentType", "exists() takes a property (exists(n.prop)) or a pattern", arg.At);
+                foreach (var a in fn.Args) if (a is PatternExpr pa) throw CypherException.Syntax("UnexpectedSyntax", $"a pattern cannot be an argument of {fn.Name}() (only of exists())", pa.At);
+                Functions.CheckArguments(fn, fn.Args.Select(a => StaticKind(a, scope)).ToArray());
                 return Functions.Compile(fn, fn.Args.Select(C).ToArray());
             }
             case ListExpr le:
@@ -217,8 +234,46 @@ internal sealed partial class Planner
             }
             case PatternExpr pe:
                 return PatternPredicate(pe, scope);
+            case PatternComprehensionExpr pc:
+            {
+                var local = new Scope(scope);
+                var (inner, _) = CompileMatch(new MatchClause(pc.At, false, [pc.Pattern], pc.Where), new ArgumentOp(), local, 1);
+                var proj = CompileExpr(pc.Projection, local, o);
+                return ctx =>
+                {
+                    var list = new List<Value>();
+                    foreach (var _ in inner.Run(ctx)) list.Add(proj(ctx));
+                    return Value.List(list.ToArray());
+                };
+            }
         }
         throw CypherException.Unsupported(e.GetType().Name, e.At);
+    }
+
+    /// <summary>The kind of value an expression has when the planner can tell without data (literals, typed variables, predicates); null when it cannot.</summary>
+    internal static ValueKind? StaticKind(Expr e, Scope scope) => e switch
+    {
+        LiteralExpr l => l.Value.Kind,
+        ListExpr or ListComprehensionExpr or PatternComprehensionExpr => ValueKind.List,
+        MapExpr => ValueKind.Map,
+        VariableExpr v when scope.TryGet(v.Name, out var x) => x.Type switch
+        {
+            VarType.Node => ValueKind.Node,
+            VarType.Relationship => ValueKind.Relationship,
+            VarType.Path => ValueKind.Path,
+            VarType.RelationshipList => ValueKind.List,
+            _ => x.Static,
+        },
+        CompareExpr or NotExpr or IsNullExpr or HasLabelsExpr or QuantifierExpr or PatternExpr => ValueKind.Boolean,
+        BinaryExpr { Op: BinaryOp.And or BinaryOp.Or or BinaryOp.Xor or BinaryOp.StartsWith or BinaryOp.EndsWith or BinaryOp.Contains or BinaryOp.In or BinaryOp.Regex } => ValueKind.Boolean,
+        _ => null,
+    };
+
+    /// <summary>Boolean operators and WHERE need booleans: a literal (or typed variable) of another kind is refused before running.</summary>
+    internal static void CheckBoolean(Expr e, Scope scope, string where)
+    {
+        if (StaticKind(e, scope) is { } k and not (ValueKind.Boolean or ValueKind.Null))
+            throw CypherException.Syntax("InvalidArgumentType", $"{where} needs a boolean, not {Value.KindName(k)}", e.At);
     }
 
     private Eval PatternPredicate(PatternExpr pe, Scope scope)
@@ -235,6 +290,16 @@ internal sealed partial class Planner
             foreach (var _ in inner.Run(ctx)) return Value.True;
             return Value.False;
         };
+    }
+
+    private static IEnumerable<Expr> PatternPropertyExprs(PatternPart p)
+    {
+        if (p.First.Properties is { } a) yield return a;
+        foreach (var (r, n) in p.Chain)
+        {
+            if (r.Properties is { } rp) yield return rp;
+            if (n.Properties is { } np) yield return np;
+        }
     }
 
     private static IEnumerable<string> PatternVariables(PatternPart p)
@@ -396,6 +461,18 @@ internal sealed partial class Planner
                 case PatternExpr pe:
                     foreach (var n in PatternVariables(pe.Pattern)) if (!local.Contains(n)) set.Add(n);
                     return;
+                case PatternComprehensionExpr pc:
+                {
+                    // Its own variables are local to it; a free variable of the projection that the pattern names is not free outside.
+                    var inner = new HashSet<string>(local);
+                    foreach (var n in PatternVariables(pc.Pattern)) inner.Add(n);
+                    if (pc.Pattern.PathVariable is { } pv) inner.Add(pv);
+                    foreach (var n in PatternVariables(pc.Pattern)) if (!local.Contains(n)) set.Add(n);
+                    foreach (var x2 in PatternPropertyExprs(pc.Pattern)) Collect(x2, inner);
+                    if (pc.Where is not null) Collect(pc.Where, inner);
+                    Collect(pc.Projection, inner);
+                    return;
+                }
             }
             foreach (var child in Children(x)) Collect(child, local);
         }

@@ -30,6 +30,7 @@ internal sealed partial class Planner
         if (m.Where is not null)
         {
             CheckNoAggregate(m.Where, "WHERE");
+            CheckBoolean(m.Where, local, "WHERE");
             foreach (var c in Conjuncts(m.Where)) predicates.Add(new Predicate(c, FreeVariables(c)));
         }
         foreach (var chain in chains)
@@ -81,12 +82,15 @@ internal sealed partial class Planner
             if (name is null)
             {
                 var h = Hidden(type);
+                local.Set(h);
                 newSlots.Add(h.Slot);
                 return h;
             }
             if (local.TryGet(name, out var existing))
             {
-                var compatible = existing.Type == type || existing.Type == VarType.Any;
+                // A value of unknown kind, or null (WITH null AS a MATCH (a)...), may stand for a node or relationship.
+                var compatible = existing.Type == type || (existing.Type == VarType.Any && existing.Static is null or ValueKind.Null
+                    || existing.Static == (type == VarType.Node ? ValueKind.Node : type == VarType.Relationship ? ValueKind.Relationship : type == VarType.RelationshipList ? ValueKind.List : ValueKind.Path));
                 if (!compatible)
                     throw CypherException.Syntax("VariableTypeConflict", $"'{name}' is {Describe(existing.Type)} and cannot be used as {Describe(type)} here", at);
                 if (type is VarType.Relationship or VarType.RelationshipList && !before.Contains(name))

@@ -3,7 +3,11 @@ namespace Redoubt.Graph.Cypher;
 internal enum VarType { Any, Node, Relationship, RelationshipList, Path }
 
 /// <summary>A variable in scope: where its value lives in the row. Hidden ones are anonymous pattern elements and aggregate results.</summary>
-internal sealed record Variable(string Name, int Slot, VarType Type, bool Hidden = false);
+internal sealed record Variable(string Name, int Slot, VarType Type, bool Hidden = false)
+{
+    /// <summary>The value's kind when the planner can tell (WITH 1 AS x): a node pattern over it is a type conflict.</summary>
+    public ValueKind? Static { get; init; }
+}
 
 internal sealed class Scope
 {
@@ -136,20 +140,22 @@ internal sealed partial class Planner
                 }
                 case WithClause w:
                 {
-                    var (next, newScope, _, _) = CompileProjection(w.Projection, op, scope, isReturn: false, w.At);
+                    var (next, newScope, _, _, whereScope) = CompileProjection(w.Projection, op, scope, isReturn: false, w.At);
                     op = next;
-                    scope = newScope;
                     if (w.Where is not null)
                     {
+                        // WITH's WHERE also sees what was in scope before, unless the WITH aggregates.
                         CheckNoAggregate(w.Where, "WHERE");
-                        op = new FilterOp(op, CompileExpr(w.Where, scope), Canon(w.Where));
+                        CheckBoolean(w.Where, whereScope, "WHERE");
+                        op = new FilterOp(op, CompileExpr(w.Where, whereScope), Canon(w.Where));
                     }
+                    scope = newScope;
                     break;
                 }
                 case ReturnClause r:
                 {
                     if (!last) throw CypherException.Syntax("InvalidClauseComposition", "RETURN must be the last clause", r.At);
-                    var (next, _, columns, slots) = CompileProjection(r.Projection, op, scope, isReturn: true, r.At);
+                    var (next, _, columns, slots, _) = CompileProjection(r.Projection, op, scope, isReturn: true, r.At);
                     return (next, columns, slots);
                 }
                 case CreateClause c:
@@ -165,7 +171,7 @@ internal sealed partial class Planner
 
     // ---- projections (WITH, RETURN) ----
 
-    private (Op Op, Scope Scope, string[] Columns, int[] Slots) CompileProjection(Projection p, Op input, Scope scope, bool isReturn, Pos at)
+    private (Op Op, Scope Scope, string[] Columns, int[] Slots, Scope WhereScope) CompileProjection(Projection p, Op input, Scope scope, bool isReturn, Pos at)
     {
         var items = new List<ProjectionItem>();
         if (p.Star)
@@ -183,12 +189,14 @@ internal sealed partial class Planner
                 throw CypherException.Syntax("NoExpressionAlias", $"'{item.Text}' in WITH needs a name: WITH {item.Text} AS name", item.Expr.At);
             if (!names.Add(item.ColumnName))
                 throw CypherException.Syntax("ColumnNameConflict", $"the column '{item.ColumnName}' is defined twice", item.Expr.At);
+            CheckNoBarePattern(item.Expr);
         }
 
         var aggregating = items.Any(i => ContainsAggregate(i.Expr));
         var newScope = new Scope();
         var outSlots = new int[items.Count];
         Op op = input;
+        var keyText = new Dictionary<string, int>(StringComparer.Ordinal);
 
         if (!aggregating)
         {
@@ -206,16 +214,15 @@ internal sealed partial class Planner
                 var slot = NewSlot();
                 outSlots[i] = slot;
                 evals.Add((eval, slot));
-                newScope.Set(new Variable(item.ColumnName, slot, TypeOf(item.Expr, scope)));
+                newScope.Set(Projected(item, slot, scope));
             }
             if (evals.Count > 0) op = new ProjectOp(op, evals.ToArray());
         }
         else
         {
-            // Grouping keys: the items without aggregates. Aggregate items read hidden slots that the
-            // aggregation fills, and may use the grouping keys (matched by expression text).
+            // Grouping keys: the items without aggregates. Aggregate items (and ORDER BY) read hidden
+            // slots that the aggregation fills, and may use grouping keys that are variables or their properties.
             var keys = new List<(Eval, int)>();
-            var keyText = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < items.Count; i++)
             {
                 var item = items[i];
@@ -230,18 +237,20 @@ internal sealed partial class Planner
                 else
                 {
                     slot = NewSlot();
-                    newScope.Set(new Variable(item.ColumnName, slot, TypeOf(item.Expr, scope)));
+                    newScope.Set(Projected(item, slot, scope));
                 }
                 outSlots[i] = slot;
                 keys.Add((eval, slot));
-                keyText[Canon(item.Expr)] = slot;
+                if (IsSimple(item.Expr)) keyText[Canon(item.Expr)] = slot;
             }
             var specs = new List<AggregateSpec>();
             var aggregateSlots = new Dictionary<Expr, int>(ReferenceEqualityComparer.Instance);
             foreach (var item in items.Where(i => ContainsAggregate(i.Expr)))
                 CollectAggregates(item.Expr, scope, specs, aggregateSlots);
+            foreach (var o in p.OrderBy) CollectAggregates(o.Expr, scope, specs, aggregateSlots);
             op = new AggregateOp(op, keys.ToArray(), specs.ToArray());
             _work += 1;
+            _aggregateSlots = aggregateSlots;
             var post = new List<(Eval, int)>();
             for (var i = 0; i < items.Count; i++)
             {
@@ -260,12 +269,14 @@ internal sealed partial class Planner
 
         var skip = p.Skip is null ? null : CompileCount(p.Skip, "SKIP");
         var limit = p.Limit is null ? null : CompileCount(p.Limit, "LIMIT");
+        var restricted = aggregating || p.Distinct;
         if (p.OrderBy.Count > 0)
         {
             // ORDER BY sees the projected names; without DISTINCT or aggregation also what was in scope before.
             var itemText = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (var i = 0; i < items.Count; i++) itemText.TryAdd(Canon(items[i].Expr), outSlots[i]);
-            var restricted = aggregating || p.Distinct;
+            for (var i = 0; i < items.Count; i++)
+                if (!aggregating || !ContainsAggregate(items[i].Expr)) itemText.TryAdd(Canon(items[i].Expr), outSlots[i]);
+            if (aggregating) foreach (var (k, v) in keyText) itemText.TryAdd(k, v);
             var orderScope = new Scope(restricted ? new Scope() : scope);
             foreach (var v in newScope.Visible) orderScope.Set(v);
             var keys = new Eval[p.OrderBy.Count];
@@ -275,16 +286,28 @@ internal sealed partial class Planner
                 if (!aggregating && ContainsAggregate(e)) throw CypherException.Syntax("InvalidAggregation", "an aggregate in ORDER BY needs one in the projection too", e.At);
                 keys[i] = CompileExpr(e, orderScope, new ExprOptions
                 {
-                    Replacements = itemText,
+                    Aggregates = aggregating ? _aggregateSlots : null,
+                    Replacements = aggregating && ContainsAggregate(e) ? keyText : itemText,
                     OuterScope = restricted ? scope : null,
+                    UnboundCode = aggregating ? "AmbiguousAggregationExpression" : "UndefinedVariable",
                     RestrictedBy = aggregating ? "aggregation" : "DISTINCT",
                 });
             }
             op = new SortOp(op, keys, p.OrderBy.Select(o => o.Descending).ToArray(), skip, limit);
         }
         if (skip is not null || limit is not null) op = new SkipLimitOp(op, skip, limit);
-        return (op, newScope, items.Select(i => i.ColumnName).ToArray(), outSlots);
+        var whereScope = new Scope(aggregating ? new Scope() : scope);
+        foreach (var v in newScope.Visible) whereScope.Set(v);
+        return (op, newScope, items.Select(i => i.ColumnName).ToArray(), outSlots, whereScope);
     }
+
+    private Dictionary<Expr, int>? _aggregateSlots;
+
+    /// <summary>A variable or a property of one: the only grouping keys an aggregate expression may use (openCypher's rule against ambiguous aggregation).</summary>
+    private static bool IsSimple(Expr e) => e is VariableExpr || (e is PropertyExpr { Target: var t } && IsSimple(t));
+
+    private Variable Projected(ProjectionItem item, int slot, Scope scope) =>
+        new(item.ColumnName, slot, TypeOf(item.Expr, scope)) { Static = StaticKind(item.Expr, scope) };
 
     /// <summary>SKIP/LIMIT: an expression without variables; checked now when it is a literal, at run time otherwise.</summary>
     private Eval CompileCount(Expr e, string what)
@@ -302,6 +325,19 @@ internal sealed partial class Planner
 
     private void CollectAggregates(Expr e, Scope scope, List<AggregateSpec> specs, Dictionary<Expr, int> slots)
     {
+        // An aggregate over the list a comprehension reads is fine ([x IN collect(n) | ...]); one in its
+        // predicate or projection would aggregate per element, which openCypher refuses.
+        foreach (var x in Walk(e))
+        {
+            Expr?[] perElement = x switch
+            {
+                ListComprehensionExpr lc => [lc.Where, lc.Projection],
+                QuantifierExpr q => [q.Where],
+                _ => [],
+            };
+            if (perElement.Any(p => p is not null && ContainsAggregate(p)))
+                throw CypherException.Syntax("InvalidAggregation", "an aggregate cannot be used inside a list comprehension's predicate or projection, or a quantifier's predicate", x.At);
+        }
         foreach (var f in Walk(e))
         {
             if (f is CountStarExpr cs)
@@ -324,8 +360,9 @@ internal sealed partial class Planner
         }
     }
 
-    private static bool ContainsAggregate(Expr e) =>
-        Walk(e).Any(x => x is CountStarExpr || (x is FunctionExpr f && Functions.AggregateKindOf(f.Name) is not null));
+    private static bool ContainsAggregate(Expr e) => Walk(e).Any(ContainsAggregateHere);
+
+    private static bool ContainsAggregateHere(Expr x) => x is CountStarExpr || (x is FunctionExpr f && Functions.AggregateKindOf(f.Name) is not null);
 
     private static void CheckNoAggregate(Expr e, string where)
     {
@@ -334,6 +371,17 @@ internal sealed partial class Planner
 
     private static VarType TypeOf(Expr e, Scope scope) =>
         e is VariableExpr v && scope.TryGet(v.Name, out var x) ? x.Type : VarType.Any;
+
+    /// <summary>A pattern is a predicate: allowed in WHERE and exists(), not as a value (RETURN (a)-->(b)).</summary>
+    private static void CheckNoBarePattern(Expr e)
+    {
+        foreach (var x in Walk(e))
+        {
+            if (x is FunctionExpr { Name: var n } f && n.Equals("exists", StringComparison.OrdinalIgnoreCase)) continue;
+            if (x is PatternExpr pe && !Walk(e).OfType<FunctionExpr>().Any(f => f.Name.Equals("exists", StringComparison.OrdinalIgnoreCase) && f.Args.Contains(pe)))
+                throw CypherException.Syntax("UnexpectedSyntax", "a pattern is a predicate here: use it in WHERE, or exists((a)-->(b)); a list of matches is a pattern comprehension [(a)-->(b) | b]", pe.At);
+        }
+    }
 
     // ---- CREATE (builder mode) ----
 
