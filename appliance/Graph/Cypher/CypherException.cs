@@ -54,7 +54,7 @@ public sealed class CypherException : Exception
     public static CypherException Syntax(string code, string message, Pos at) => new(CypherErrorKind.Syntax, code, message, at.Line, at.Column);
 
     public static CypherException Unsupported(string feature, Pos at) =>
-        new(CypherErrorKind.Unsupported, feature, $"{feature} is not supported by this openCypher subset (docs/graph.md lists what is)", at.Line, at.Column);
+        new(CypherErrorKind.Unsupported, feature, $"{feature} is not supported by this openCypher subset (docs/cypher.md lists what is)", at.Line, at.Column);
 
     public static CypherException Type(string code, string message) => new(CypherErrorKind.Type, code, message) { AtRuntime = true };
 
