@@ -210,6 +210,12 @@ internal static class Functions
         "radians", "isempty", "tostringornull", "tointegerornull", "tofloatornull", "tobooleanornull", "lower", "upper", "rand",
     };
 
+    /// <summary>openCypher functions this subset leaves out (temporal, spatial and a few others): refused as unsupported, not unknown.</summary>
+    private static readonly HashSet<string> NotImplemented = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "date", "datetime", "localdatetime", "time", "localtime", "duration", "point", "distance", "timestamp", "randomuuid", "haversin", "cot",
+    };
+
     /// <summary>Arguments whose kind the planner knows and that the function cannot take are refused before running.</summary>
     public static void CheckArguments(FunctionExpr fn, ValueKind?[] kinds)
     {
@@ -232,7 +238,9 @@ internal static class Functions
     {
         var name = fn.Name.ToLowerInvariant();
         if (!Known.Contains(name))
-            throw new CypherException(CypherErrorKind.Unsupported, "UnknownFunction", $"{fn.Name}() is not a function of this openCypher subset (docs/graph.md lists them)", fn.At.Line, fn.At.Column);
+            throw NotImplemented.Contains(name)
+                ? new CypherException(CypherErrorKind.Unsupported, $"function {fn.Name}()", $"{fn.Name}() is openCypher but not in this subset (docs/cypher.md lists the functions)", fn.At.Line, fn.At.Column)
+                : CypherException.Syntax("UnknownFunction", $"{fn.Name}() is not a function (docs/cypher.md lists them)", fn.At);
         if (fn.Distinct) throw CypherException.Syntax("InvalidAggregation", $"DISTINCT is only allowed in aggregates, not in {fn.Name}()", fn.At);
         var (min, max) = name switch
         {

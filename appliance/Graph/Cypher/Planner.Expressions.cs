@@ -82,6 +82,10 @@ internal sealed partial class Planner
                 return ctx => Functions.Slice(target(ctx), from?.Invoke(ctx), to?.Invoke(ctx));
             }
             case BinaryExpr be:
+                if (be.Op is BinaryOp.Subtract or BinaryOp.Multiply or BinaryOp.Divide or BinaryOp.Modulo or BinaryOp.Power)
+                    foreach (var side in (Expr[])[be.Left, be.Right])
+                        if (StaticKind(side, scope) is { } sk and not (ValueKind.Integer or ValueKind.Float or ValueKind.Null))
+                            throw CypherException.Syntax("InvalidArgumentType", $"{be.Op.ToString().ToLowerInvariant()} needs numbers, not {Value.KindName(sk)}", side.At);
                 if (be.Op is BinaryOp.And or BinaryOp.Or or BinaryOp.Xor)
                 {
                     CheckBoolean(be.Left, scope, be.Op.ToString().ToUpperInvariant());
@@ -179,7 +183,7 @@ internal sealed partial class Planner
             {
                 var list = C(lc.List);
                 var inner = new Scope(scope);
-                var v = new Variable(lc.Variable, NewSlot(), VarType.Any);
+                var v = new Variable(lc.Variable, NewSlot(), VarType.Any) { Static = ElementKind(lc.List) };
                 inner.Set(v);
                 var where = lc.Where is null ? null : CompileExpr(lc.Where, inner, o);
                 var proj = lc.Projection is null ? null : CompileExpr(lc.Projection, inner, o);
@@ -203,7 +207,7 @@ internal sealed partial class Planner
             {
                 var list = C(q.List);
                 var inner = new Scope(scope);
-                var v = new Variable(q.Variable, NewSlot(), VarType.Any);
+                var v = new Variable(q.Variable, NewSlot(), VarType.Any) { Static = ElementKind(q.List) };
                 inner.Set(v);
                 var where = CompileExpr(q.Where, inner, o);
                 var slot = v.Slot;
@@ -268,6 +272,20 @@ internal sealed partial class Planner
         BinaryExpr { Op: BinaryOp.And or BinaryOp.Or or BinaryOp.Xor or BinaryOp.StartsWith or BinaryOp.EndsWith or BinaryOp.Contains or BinaryOp.In or BinaryOp.Regex } => ValueKind.Boolean,
         _ => null,
     };
+
+    /// <summary>The kind every element of a literal list shares (['a', 'b'] → String); null when mixed or not a literal list.</summary>
+    private static ValueKind? ElementKind(Expr list)
+    {
+        if (list is not ListExpr { Items: { Count: > 0 } items }) return null;
+        ValueKind? kind = null;
+        foreach (var item in items)
+        {
+            if (item is not LiteralExpr { Value.Kind: var k } || k == ValueKind.Null) return null;
+            if (kind is { } prev && prev != k) return null;
+            kind = k;
+        }
+        return kind;
+    }
 
     /// <summary>Boolean operators and WHERE need booleans: a literal (or typed variable) of another kind is refused before running.</summary>
     internal static void CheckBoolean(Expr e, Scope scope, string where)

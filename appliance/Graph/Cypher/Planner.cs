@@ -247,6 +247,12 @@ internal sealed partial class Planner
             var aggregateSlots = new Dictionary<Expr, int>(ReferenceEqualityComparer.Instance);
             foreach (var item in items.Where(i => ContainsAggregate(i.Expr)))
                 CollectAggregates(item.Expr, scope, specs, aggregateSlots);
+            // ORDER BY may repeat an aggregate of the projection (ORDER BY count(*)), not add a new one.
+            var projected = items.SelectMany(i => Walk(i.Expr)).Where(ContainsAggregateHere).Select(Canon).ToHashSet(StringComparer.Ordinal);
+            foreach (var o in p.OrderBy)
+                foreach (var x in Walk(o.Expr).Where(ContainsAggregateHere))
+                    if (!projected.Contains(Canon(x)))
+                        throw CypherException.Syntax("UndefinedVariable", $"ORDER BY {Canon(x)}: an aggregate in ORDER BY must also be in the projection (project it with AS and order by that name)", x.At);
             foreach (var o in p.OrderBy) CollectAggregates(o.Expr, scope, specs, aggregateSlots);
             op = new AggregateOp(op, keys.ToArray(), specs.ToArray());
             _work += 1;
@@ -352,7 +358,11 @@ internal sealed partial class Planner
                 if (fn.Args.Count != expected)
                     throw CypherException.Syntax("InvalidNumberOfArguments", $"{fn.Name}() takes {expected} argument{(expected > 1 ? "s" : "")}", fn.At);
                 foreach (var a in fn.Args)
+                {
                     if (ContainsAggregate(a)) throw CypherException.Syntax("NestedAggregation", $"{fn.Name}() cannot contain another aggregate", a.At);
+                    if (Walk(a).Any(x => x is FunctionExpr { Name: var n } && n.Equals("rand", StringComparison.OrdinalIgnoreCase)))
+                        throw CypherException.Syntax("NonConstantExpression", $"{fn.Name}() over rand() has no defined answer", a.At);
+                }
                 var slot = NewSlot();
                 slots[fn] = slot;
                 specs.Add(new AggregateSpec(kind, fn.Distinct, CompileExpr(fn.Args[0], scope), expected == 2 ? CompileExpr(fn.Args[1], scope) : null, slot, Canon(fn)));

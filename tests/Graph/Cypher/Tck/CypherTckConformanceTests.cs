@@ -13,7 +13,7 @@ namespace Redoubt.Tests.Graph.Cypher.Tck;
 public sealed class CypherTckConformanceTests(ITestOutputHelper output)
 {
     /// <summary>Raise it when more scenarios pass; never lower it to make a change green.</summary>
-    private const int PassFloor = 2445;
+    private const int PassFloor = 2461;
 
     [Fact]
     public void The_tck_scenarios_in_the_supported_subset_pass_at_least_as_often_as_before()
