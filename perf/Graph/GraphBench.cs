@@ -156,7 +156,7 @@ public static class GraphBench
 
         // The same pattern as an openCypher query through the query front end (parse, plan, stream) on the same snapshot.
         const string cypherText = """
-            MATCH (u:User)-[:MEMBER_OF]->(:Group)-[:ADMIN_TO]->(:Host)-[:STORES]->(d)
+            MATCH (u:User)-[:MEMBER_OF]->(:Group)-[:ADMIN_TO]->(:Host)-[:STORES]->(d:DataStore)
             WHERE 'crown_jewel' IN d.tags
             WITH DISTINCT u, d
             RETURN count(*) AS pairs

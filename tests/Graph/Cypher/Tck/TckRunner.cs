@@ -46,6 +46,7 @@ public sealed class TckRunner(string tckRoot)
         var graph = new PropertyGraph();
         var setup = false;
         var codeMatched = true;
+        var codeNote = "";
         var parameters = new Dictionary<string, Value>(StringComparer.Ordinal);
         CypherResult? result = null;
         CypherException? error = null;
@@ -93,6 +94,7 @@ public sealed class TckRunner(string tckRoot)
                     if (actualClass != expectedClass || !phaseOk)
                         throw new Stop(TckStatus.Failed, $"expected {expectedClass} at {phase} ({m.Groups[3].Value}), got {Describe(error)}");
                     codeMatched = m.Groups[3].Value == "*" || m.Groups[3].Value == error.Code;
+                    if (!codeMatched) codeNote = $"expected detail {m.Groups[3].Value}, got {error.Code}: {error.PlainMessage}";
                 }
                 else if (text is "no side effects" or "the side effects should be:")
                 {
@@ -102,7 +104,7 @@ public sealed class TckRunner(string tckRoot)
                 }
                 else throw new Stop(TckStatus.Failed, $"runner: unknown step '{text}'");
             }
-            return (TckStatus.Passed, "", setup, codeMatched);
+            return (TckStatus.Passed, codeNote, setup, codeMatched);
         }
         catch (Stop stop)
         {
