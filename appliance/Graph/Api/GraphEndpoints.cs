@@ -31,6 +31,7 @@ public static class GraphEndpoints
             graph.MapGet(path, (HttpContext http) => Run(http, handler)).RequireScope(Scopes.GraphRead);
             graph.MapPost(path, (HttpContext http) => Run(http, handler)).RequireScope(Scopes.GraphRead);
         }
+        graph.MapPost("/query", CypherQueryEndpoint.Handle).RequireScope(Scopes.GraphRead);
         graph.MapPost("/import", Import).RequireScope(Scopes.Admin);
     }
 

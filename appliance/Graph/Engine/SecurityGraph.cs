@@ -26,6 +26,7 @@ public sealed class SecurityGraph
     private readonly NodeTable _nodes = new();
     private readonly GraphEngineOptions _options;
     private readonly List<ImportRecord> _imports = [];
+    private readonly long[] _edgesByType = new long[GraphModel.EdgeTypeSlots];
     private EdgeStore _edges;
     private EdgeIndex _index;
     private GraphSnapshot _snapshot;
@@ -76,6 +77,9 @@ public sealed class SecurityGraph
 
     /// <summary>Node counts by kind, for stats.</summary>
     public int CountOf(NodeKind kind) => _nodes.CountOf(kind);
+
+    /// <summary>Edges of a type (live, not per snapshot): the Cypher planner's estimates.</summary>
+    public long EdgeCountOf(EdgeType type) => Volatile.Read(ref _edgesByType[(int)type]);
 
     /// <summary>How many edges wait in the delta, and how many are compacted.</summary>
     public (int Compacted, int Delta) EdgeLayout
@@ -130,6 +134,7 @@ public sealed class SecurityGraph
         Volatile.Write(ref delta.HeadOut[src], d);
         Volatile.Write(ref delta.HeadIn[dst], d);
         delta.Count = n;
+        Interlocked.Increment(ref _edgesByType[(int)type]);
         var id = delta.FirstId + d;
         _index.Insert(id);
         return id;
