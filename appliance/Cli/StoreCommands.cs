@@ -110,14 +110,23 @@ public static class StoreCommands
 
     /// <summary>
     /// HTTPS to the appliance with a bearer token (--token or REDOUBT_TOKEN). The appliance's own
-    /// certificate is pinned when it is known — --cert FILE, or DIR/tls/redoubt.crt with --data DIR —
-    /// otherwise the system's trust store decides (an installed, CA-signed certificate).
+    /// certificate is pinned when it is known — --cert FILE, or DIR/tls/redoubt.crt with --data DIR or
+    /// in the appliance's configured data directory — otherwise the system's trust store decides (an
+    /// installed, CA-signed certificate).
     /// </summary>
     private static HttpClient Client(Dictionary<string, string> opts)
     {
-        var url = opts.GetValueOrDefault("--url") ?? "https://" + (opts.GetValueOrDefault("--http") ?? "127.0.0.1:8080");
-        var pinned = opts.GetValueOrDefault("--cert")
-                     ?? (opts.TryGetValue("--data", out var data) ? Path.Combine(data, "tls", "redoubt.crt") : null);
+        // Defaults are the appliance's own settings (appsettings, /etc/redoubt, REDOUBT__…): its HTTPS
+        // address, and the self-signed certificate it keeps in its data directory, when that is there.
+        var appliance = ApplianceSettings();
+        var url = opts.GetValueOrDefault("--url") ?? "https://" + (opts.GetValueOrDefault("--http") ?? appliance.Http);
+        var pinned = opts.GetValueOrDefault("--cert");
+        if (pinned is null)
+        {
+            var dataDir = Path.GetFullPath(opts.GetValueOrDefault("--data") ?? appliance.DataDir);
+            var selfSigned = Path.Combine(dataDir, "tls", "redoubt.crt");
+            if (opts.ContainsKey("--data") || File.Exists(selfSigned)) pinned = selfSigned;
+        }
         var handler = new SocketsHttpHandler();
         if (pinned is not null)
         {
@@ -129,6 +138,13 @@ public static class StoreCommands
         var token = opts.GetValueOrDefault("--token") ?? Environment.GetEnvironmentVariable("REDOUBT_TOKEN");
         if (!string.IsNullOrEmpty(token)) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;
+    }
+
+    private static Configuration.RedoubtOptions ApplianceSettings()
+    {
+        var config = new ConfigurationManager();
+        Program.LoadConfiguration(config, []);
+        return config.Get<Configuration.RedoubtOptions>() ?? new Configuration.RedoubtOptions();
     }
 
     private static string Describe(BackupManifest m) =>
