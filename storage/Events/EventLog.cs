@@ -43,6 +43,7 @@ public sealed partial class EventLog : IAsyncDisposable
     private volatile Generation _gen;
     private volatile StoreHealth _health;
     private volatile bool _closing;
+    private int _disposed;
 
     public EventStats Stats { get; } = new();
     public CommitMetrics Commits { get; } = new();
@@ -296,6 +297,9 @@ public sealed partial class EventLog : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The host disposes its singletons after the shutdown path has closed the log: once is enough
+        // (a second pass met the disposed FasterLog and warned of a failed final commit).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _closing = true;
         _queue.Writer.TryComplete();
         await _appender.ConfigureAwait(false);
