@@ -21,6 +21,7 @@ public sealed class RedoubtOptions
     public List<ListenerOptions> Listeners { get; set; } = [];
     public IngestOptions Ingest { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
+    public Redoubt.Summary.SummaryOptions Summary { get; set; } = new();
 }
 
 public sealed class GraphOptions
