@@ -7,6 +7,7 @@ using Redoubt.Configuration;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Http;
 using Redoubt.Storage.Events;
+using Redoubt.Summary;
 
 namespace Redoubt.Api;
 
@@ -78,8 +79,27 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static IResult Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, IEnumerable<IEventSink> allSinks) => Results.Json(new
+    /// <summary>
+    /// A caller that may read summaries but neither events nor alerts (a remote SOC's token) sees what leaves
+    /// the box: source names and sender addresses through the site's redaction policy (docs/summary.md).
+    /// </summary>
+    public static bool SummaryOnly(HttpContext http) =>
+        http.Principal() is { } p && !p.Has(Scopes.EventsRead) && !p.Has(Scopes.AlertsRead);
+
+    /// <summary>The redaction a caller gets for source names: the site policy for summary-only callers, none otherwise.</summary>
+    public static Func<string, string> SourceNames(HttpContext http, RedactionPolicy policy) => SummaryOnly(http) ? policy.Host : static s => s;
+
+    private static string? Sender(string? sender, RedactionPolicy policy) =>
+        sender is null ? null : System.Net.IPEndPoint.TryParse(sender, out var ep) ? policy.Ip(ep.Address) : policy.Host(sender);
+
+    private static IResult Stats(HttpContext http, EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, IEnumerable<IEventSink> allSinks,
+        RedactionPolicy policy)
     {
+        var redact = SummaryOnly(http);
+        var name = SourceNames(http, policy);
+        return Results.Json(new
+    {
+        redaction = redact ? policy.Name : null,
         committedUntil = log.CommittedUntil,
         // Sinks with checkpointed stores: how far each applied and checkpointed (its retention floor).
         stores = allSinks.OfType<CheckpointedSink>().Select(s => new
@@ -142,7 +162,7 @@ public static class ApiEndpoints
         }),
         sources = listeners.Sources.Snapshot().Select(v => new
         {
-            source = v.Counters.Key,
+            source = name(v.Counters.Key),
             quiet = v.Quiet,
             received = v.Counters.Received,
             parsed = v.Counters.Parsed,
@@ -152,10 +172,11 @@ public static class ApiEndpoints
             bytes = v.Counters.Bytes,
             firstSeen = Time(v.Counters.FirstSeenMs),
             lastSeen = Time(v.Counters.LastSeenMs),
-            lastSender = v.Counters.LastAddress,
+            lastSender = redact ? Sender(v.Counters.LastAddress, policy) : v.Counters.LastAddress,
             lastListener = v.Counters.LastListener,
         }),
     });
+    }
 
     private static DateTime? Time(long ms) => ms is > 0 and < 253402300800000 ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime : null;
 

@@ -21,8 +21,7 @@ public sealed record DueWindow(DateTimeOffset Since, DateTimeOffset Until, bool 
 public sealed class SummaryJobs(SummaryBuilder builder, SummaryStore store, SummaryOptions options, IReadOnlyList<SummarySchedule> schedules,
     TimeProvider clock, ILogger<SummaryJobs> logger) : BackgroundService
 {
-    /// <summary>A run computed later than this after its window ended is marked late.</summary>
-    public static readonly TimeSpan LateAfter = TimeSpan.FromMinutes(2);
+    private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
     private long _runs, _gaps, _failures;
 
     public long Runs => Interlocked.Read(ref _runs);
@@ -165,7 +164,8 @@ public sealed class SummaryJobs(SummaryBuilder builder, SummaryStore store, Summ
         }
         else
         {
-            var late = clock.GetUtcNow() - w.Until > LateAfter;
+            // Due before this process started: the appliance was down when it should have run.
+            var late = w.Until + TimeSpan.FromSeconds(options.SettleSeconds) < _startedAt;
             doc = await builder.BuildAsync(w.Since, w.Until, id, schedule.Name, late, ct);
             if (late) logger.LogInformation("summary {Id} computed late (the appliance was down when it fell due)", id);
         }

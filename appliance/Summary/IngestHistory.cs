@@ -71,13 +71,8 @@ public sealed class IngestHistory : ICheckpointedStore
 
     public static string Key(long hourStartMs) => DateTimeOffset.FromUnixTimeMilliseconds(hourStartMs).UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The host an event names, else its sender's address without the port.</summary>
-    public static string SourceOf(EventRecord e)
-    {
-        if (e.Host is { Length: > 0 } host) return host.ToLowerInvariant();
-        if (string.IsNullOrEmpty(e.Sender)) return "unknown";
-        return System.Net.IPEndPoint.TryParse(e.Sender, out var ep) ? ep.Address.ToString() : e.Sender;
-    }
+    /// <summary>The source as the ingest counters name it (the host an event names, else its sender's address), lower-cased.</summary>
+    public static string SourceOf(EventRecord e) => Ingest.SourceTable.KeyOf(e).ToLowerInvariant();
 
     public void Apply(in StoredEvent stored)
     {

@@ -211,7 +211,7 @@ public sealed class SummaryBuilder(AlertStore alerts, SecurityGraph graph, Inges
                 Source = policy.Host(name), Events = acc.Events, ParseErrors = acc.Errors, ParseErrorRate = Rate(acc.Errors, acc.Events), Truncated = acc.Truncated,
                 FirstSeen = inWindow.Count > 0 ? Time(inWindow.Min() * MinuteMs) : null,
                 LastSeen = inWindow.Count > 0 ? Time(inWindow.Max() * MinuteMs) : null,
-                Quiet = end - (last + 1) * MinuteMs >= options.QuietAfterMinutes * MinuteMs,
+                Quiet = end - (last + 1) * MinuteMs >= options.QuietAfterMinutes!.Value * MinuteMs,
                 Gaps = gaps,
             });
         }
@@ -223,7 +223,7 @@ public sealed class SummaryBuilder(AlertStore alerts, SecurityGraph graph, Inges
         {
             VolumeFrom = Time(volumeFrom), VolumeUntil = Time(volumeUntil),
             Events = events, ParseErrors = errors, ParseErrorRate = Rate(errors, events), Truncated = health.Sum(h => h.Truncated),
-            GapMinutes = options.GapMinutes, QuietAfterMinutes = options.QuietAfterMinutes,
+            GapMinutes = options.GapMinutes, QuietAfterMinutes = options.QuietAfterMinutes!.Value,
             SourcesTotal = health.Count, QuietSources = health.Count(h => h.Quiet), SourcesWithGaps = health.Count(h => h.Gaps.Count > 0),
             Sources = ordered.Take(options.MaxSourcesListed).ToList(), MoreNotListed = ordered.Count > options.MaxSourcesListed,
         };

@@ -29,8 +29,8 @@ public sealed class SummaryOptions
     public int AttackPathBudgetMs { get; set; } = 2_000;
     /// <summary>A source silent for at least this many minutes in a row within the window has a gap.</summary>
     public int GapMinutes { get; set; } = 30;
-    /// <summary>A source whose last event is this long before the end of the window is quiet (as Ingest:QuietAfter, 1 h).</summary>
-    public int QuietAfterMinutes { get; set; } = 60;
+    /// <summary>A source whose last event is this long before the end of the window is quiet (default: Ingest:QuietAfter, 1 h, as /api/v1/stats flags it).</summary>
+    public int? QuietAfterMinutes { get; set; }
     /// <summary>Sources listed in the ingestion section (the ones with gaps, quiet or parse errors first).</summary>
     public int MaxSourcesListed { get; set; } = 500;
     /// <summary>Hour buckets of per-source ingestion history kept (for gaps and volumes of past windows).</summary>

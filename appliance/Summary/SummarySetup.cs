@@ -11,6 +11,7 @@ public static class SummarySetup
     public static void AddSummaries(this IServiceCollection services, RedoubtOptions options)
     {
         var summary = options.Summary;
+        summary.QuietAfterMinutes ??= (int)Math.Ceiling(options.Ingest.QuietAfter.TotalMinutes);
         var schedules = SummaryJobs.Parse(summary);
         var policy = new RedactionPolicy(summary.Redaction, SiteSecret.LoadOrCreate(options.DataDir));
         services.AddSingleton(summary);

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Redoubt.Tests.Support;
+
+namespace Redoubt.Tests.Summary;
+
+/// <summary>
+/// The SOC summary through the real appliance: the loghub OpenSSH log (real brute force against a real
+/// server), re-stamped to the last hours and sent over TCP syslog, a correlation over it, an imported
+/// inventory whose crown jewel the server stores, then GET /api/v1/summary under a strict redaction
+/// policy — and the clear user names, addresses and host names searched for in the whole answer.
+/// </summary>
+public class SummaryApiTests
+{
+    private const string Rules = """
+        title: SSH failed login
+        id: 5e0d7f2e-0000-4000-8000-000000000001
+        name: ssh_failed_login
+        logsource: { product: linux, service: sshd }
+        detection:
+            selection: { outcome: failure }
+            condition: selection
+        level: low
+        ---
+        title: SSH brute force from one address
+        id: 5e0d7f2e-0000-4000-8000-000000000002
+        correlation:
+            type: event_count
+            rules: [ssh_failed_login]
+            group-by: [src_ip]
+            timespan: 10m
+            condition: { gte: 20 }
+        level: high
+        ---
+        title: SSH login accepted
+        id: 5e0d7f2e-0000-4000-8000-000000000003
+        logsource: { product: linux, service: sshd }
+        detection:
+            selection: { outcome: success }
+            condition: selection
+        level: medium
+        """;
+
+    /// <summary>The real lines with their RFC 3164 timestamps moved so the last one is <paramref name="lastAt"/> (gaps between lines kept).</summary>
+    public static List<string> Restamped(IEnumerable<string> lines, DateTime lastAt)
+    {
+        var parsed = lines.Select(l => (At: DateTime.ParseExact(l[..15], "MMM d HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces), Tail: l[15..])).ToList();
+        var shift = lastAt - parsed.Max(p => p.At);
+        return parsed.Select(p => Rfc3164Stamp(p.At + shift) + p.Tail).ToList();
+    }
+
+    private static string Rfc3164Stamp(DateTime t) =>
+        t.ToString("MMM", CultureInfo.InvariantCulture) + " " + t.Day.ToString(CultureInfo.InvariantCulture).PadLeft(2) + " " + t.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task Summary_counts_alerts_entities_new_paths_and_ingestion_and_redacts_users_hosts_and_addresses()
+    {
+        var rules = Directory.CreateTempSubdirectory("redoubt-rules-").FullName;
+        File.WriteAllText(Path.Combine(rules, "ssh.yml"), Rules);
+        try
+        {
+            await using var app = await ApplianceProcess.StartAsync(null, "--rules", rules,
+                "--Summary:Redaction:Name=soc-strict", "--Summary:Redaction:Users=hash", "--Summary:Redaction:Hosts=hash",
+                "--Summary:Redaction:IpAddresses=truncate", "--Summary:Redaction:OmitMessages=false");
+            var (importStatus, import) = await AlertApi.PostAsync(app, "/api/v1/graph/import", """
+                {"source":"cmdb","nodes":[{"kind":"Host","key":"labsz","criticality":"high","firstSeen":"2020-01-01T00:00:00Z"},
+                  {"kind":"DataStore","key":"payroll-db","tags":["crown_jewel"],"criticality":"critical"}],
+                 "edges":[{"from":"Host:labsz","type":"STORES","to":"DataStore:payroll-db","firstSeen":"2020-01-01T00:00:00Z"}]}
+                """);
+            Assert.True(importStatus == 200, import.ToString());
+            var lines = Restamped(Loghub.Load("OpenSSH").Select(l => l.Raw), DateTime.UtcNow.AddMinutes(-2));
+            await Senders.SendTcpLinesAsync(app.SyslogPort, lines);
+            await AlertApi.WaitForDetectionAsync(app, lines.Count);
+            var alerts = await WaitForContextAsync(app);
+
+            var since = DateTimeOffset.UtcNow.AddHours(-6);
+            var summaryText = await WaitForIngestionAsync(app, since, lines.Count);
+            var summary = JsonDocument.Parse(summaryText).RootElement;
+
+            // Which policy: name and the hash of its settings.
+            var redaction = summary.GetProperty("redaction");
+            Assert.Equal("soc-strict", redaction.GetProperty("policy").GetString());
+            Assert.Equal("users=hash;hosts=hash;ipAddresses=truncate;omitMessages=false", redaction.GetProperty("settings").GetString());
+            Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(redaction.GetProperty("settings").GetString()!))),
+                redaction.GetProperty("settingsHash").GetString());
+
+            // Alert counts agree with the alert API (which an admin token sees in clear).
+            var s = summary.GetProperty("alerts");
+            Assert.Equal(alerts.Count, s.GetProperty("active").GetProperty("count").GetInt32());
+            Assert.Equal(alerts.Count, s.GetProperty("new").GetProperty("count").GetInt32());
+            Assert.Equal(alerts.Count, s.GetProperty("open").GetProperty("count").GetInt32());
+            Assert.Equal(alerts.Count(a => a.GetProperty("severity").GetString() == "high"), s.GetProperty("active").GetProperty("bySeverity").GetProperty("high").GetInt32());
+            var brute = alerts.Where(a => a.GetProperty("kind").GetString() == "correlation").ToList();
+            Assert.NotEmpty(brute);
+            var byRule = s.GetProperty("byRule").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetString()!, r => r.GetProperty("alerts").GetInt32());
+            Assert.Equal(brute.Count, byRule["5e0d7f2e-0000-4000-8000-000000000002"]);
+            Assert.False(byRule.ContainsKey("5e0d7f2e-0000-4000-8000-000000000001")); // counted by the correlation, raises nothing itself
+
+            // Top risky entities come from the alerts' risk; the brute-forcing addresses reach the crown jewel in 2 hops.
+            var top = summary.GetProperty("topRiskyEntities").EnumerateArray().ToList();
+            Assert.NotEmpty(top);
+            Assert.Equal(alerts.Max(a => a.GetProperty("risk").GetInt32()), top[0].GetProperty("maxRisk").GetInt32());
+            Assert.Contains(top, e => e.GetProperty("entity").GetString() == "src_ip" && e.GetProperty("crownJewelHops").GetInt32() == 2);
+
+            // New attack paths: the imported STORES edge is old; the address → server edges came in this window.
+            var paths = summary.GetProperty("attackPaths").GetProperty("new").EnumerateArray().ToList();
+            Assert.NotEmpty(paths);
+            Assert.All(paths, p =>
+            {
+                Assert.Equal("DataStore:payroll-db", p.GetProperty("nodes").EnumerateArray().Last().GetString());
+                Assert.All(p.GetProperty("newEdges").EnumerateArray(), e => Assert.True(e.GetProperty("firstSeen").GetDateTimeOffset() >= since));
+                Assert.DoesNotContain(p.GetProperty("newEdges").EnumerateArray(), e => e.GetProperty("type").GetString() == "STORES");
+            });
+
+            // Ingestion: every line arrived from one source in this window; none failed to parse.
+            var ingestion = summary.GetProperty("ingestion");
+            Assert.Equal(lines.Count, ingestion.GetProperty("events").GetInt64());
+            Assert.Equal(0, ingestion.GetProperty("parseErrors").GetInt64());
+            var source = Assert.Single(ingestion.GetProperty("sources").EnumerateArray());
+            Assert.Equal(lines.Count, source.GetProperty("events").GetInt64());
+            Assert.False(source.GetProperty("quiet").GetBoolean());
+
+            // Redaction: no clear user, address or host name anywhere in the answer; the pseudonyms are this site's HMAC.
+            var secret = File.ReadAllBytes(Path.Combine(app.DataDir, "summary", "site-secret"));
+            var users = alerts.SelectMany(a => a.GetProperty("entities").EnumerateObject()).Where(e => e.Name == "user").Select(e => e.Value.GetString()!).Distinct().ToList();
+            var ips = alerts.SelectMany(a => a.GetProperty("entities").EnumerateObject()).Where(e => e.Name == "src_ip").Select(e => e.Value.GetString()!).Distinct().ToList();
+            Assert.NotEmpty(users);
+            Assert.NotEmpty(ips);
+            foreach (var clear in users.Concat(ips).Append("labsz").Append("LabSZ"))
+                Assert.DoesNotContain(clear, summaryText, StringComparison.OrdinalIgnoreCase);
+            foreach (var user in users) Assert.Contains("user#" + Pseudonym(secret, "user", user), summaryText);
+            Assert.Contains("host#" + Pseudonym(secret, "host", "labsz"), summaryText);
+            foreach (var ip in ips) Assert.Contains(Truncated(ip), summaryText);
+            // Messages were asked for: they are there, with the same values replaced.
+            Assert.Contains(s.GetProperty("new").GetProperty("items").EnumerateArray(), a => a.TryGetProperty("message", out var m) && m.GetString()!.Contains("port"));
+
+            // A token that may only read summaries sees source names redacted in the counters too, and no events.
+            var (created, token) = await AlertApi.PostAsync(app, "/api/v1/tokens", """{"name":"soc","scopes":["summary:read"],"expiresInDays":1}""");
+            Assert.Equal(201, created);
+            using var soc = app.NewClient(bearer: token.GetProperty("token").GetString());
+            var stats = await soc.GetStringAsync("/api/v1/stats");
+            var metrics = await soc.GetStringAsync("/metrics");
+            Assert.DoesNotContain("labsz", stats, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("labsz", metrics, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("host#" + Pseudonym(secret, "host", "labsz"), stats);
+            Assert.Contains("host#" + Pseudonym(secret, "host", "labsz"), metrics);
+            Assert.Contains("labsz", await app.Http.GetStringAsync("/api/v1/stats"), StringComparison.OrdinalIgnoreCase); // the admin sees it
+            Assert.Equal(HttpStatusCode.Forbidden, (await soc.GetAsync("/api/v1/events")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await soc.GetAsync("/api/v1/alerts")).StatusCode);
+            var socSummary = await soc.GetStringAsync("/api/v1/summary?since=" + Uri.EscapeDataString(since.ToString("o")));
+            foreach (var clear in users.Concat(ips).Append("labsz")) Assert.DoesNotContain(clear, socSummary, StringComparison.OrdinalIgnoreCase);
+
+            // Bad windows say why.
+            Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync("/api/v1/summary?since=yesterday")).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync("/api/v1/summary?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z")).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync("/api/v1/summary?from=2026-01-01T00:00:00Z")).StatusCode);
+        }
+        finally { Directory.Delete(rules, recursive: true); }
+    }
+
+    public static string Pseudonym(byte[] secret, string kind, string value) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(kind + ":" + value)).AsSpan(0, 8));
+
+    private static string Truncated(string ip)
+    {
+        var b = IPAddress.Parse(ip).GetAddressBytes();
+        b[3] = 0;
+        return new IPAddress(b) + "/24";
+    }
+
+    /// <summary>Every alert, once each has its graph context and risk.</summary>
+    private static async Task<List<JsonElement>> WaitForContextAsync(ApplianceProcess app)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var all = await AlertApi.AllAsync(app);
+            if (all.Count > 0 && all.All(a => a.GetProperty("context").ValueKind == JsonValueKind.Object)) return all;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("alerts were not enriched\n" + app.Output);
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The summary of [since, now) once the ingestion history holds every event sent.</summary>
+    private static async Task<string> WaitForIngestionAsync(ApplianceProcess app, DateTimeOffset since, int events)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var text = await app.Http.GetStringAsync("/api/v1/summary?since=" + Uri.EscapeDataString(since.ToString("o")));
+            if (JsonDocument.Parse(text).RootElement.GetProperty("ingestion").GetProperty("events").GetInt64() >= events) return text;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("ingestion history did not reach every event\n" + text);
+            await Task.Delay(200);
+        }
+    }
+}
