@@ -30,6 +30,7 @@ public ref struct AttackStepEnumerator
     private AdjacencyEnumerator _out;
     private AdjacencyEnumerator _in;
     private bool _inPhase;
+    private readonly int _baseCount;
     private AttackStep _current;
 
     public AttackStepEnumerator(GraphSnapshot graph, int node, in EdgeFilter filter)
@@ -37,10 +38,11 @@ public ref struct AttackStepEnumerator
         _graph = graph;
         _costs = graph.Costs;
         _filter = filter;
-        _out = graph.Out(node);
-        _in = graph.In(node);
+        _out = graph.OutSteps(node);
+        _in = graph.InSteps(node);
         _inPhase = false;
         _current = default;
+        _baseCount = graph.Edges.Base.Count;
     }
 
     public readonly AttackStepEnumerator GetEnumerator() => this;
@@ -55,6 +57,8 @@ public ref struct AttackStepEnumerator
                 var a = _out.Current;
                 var cost = _costs.Forward[(int)a.Type];
                 if (cost == 0 || !_filter.Allows(_graph, a)) continue;
+                // Compacted runs list enterable steps only; a delta edge is checked here.
+                if (a.Edge >= _baseCount && !_costs.Enterable[(int)_graph.Kind(a.Peer)]) continue;
                 if (_costs.ForwardExploit[(int)a.Type]) cost += _graph.ExploitCost(a.Peer);
                 _current = new AttackStep(a.Peer, Step.Of(a.Edge, false), cost);
                 return true;
@@ -66,6 +70,7 @@ public ref struct AttackStepEnumerator
             var a = _in.Current;
             var cost = _costs.Reverse[(int)a.Type];
             if (cost == 0 || !_filter.Allows(_graph, a)) continue;
+            if (a.Edge >= _baseCount && !_costs.Enterable[(int)_graph.Kind(a.Peer)]) continue;
             if (_costs.ReverseExploit[(int)a.Type]) cost += _graph.ExploitCost(a.Peer);
             _current = new AttackStep(a.Peer, Step.Of(a.Edge, true), cost);
             return true;

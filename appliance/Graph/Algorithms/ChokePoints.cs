@@ -82,10 +82,10 @@ public static class ChokePoints
                 if (isTarget) pairs++;
                 var coefficient = (isTarget ? 1.0 : 0.0) + delta[w];
                 if (w != source && delta[w] > 0) nodeScore[w] = nodeScore.GetValueOrDefault(w) + delta[w];
-                if (coefficient == 0) continue;
+                if (coefficient == 0 || !g.Costs.CanEnter(g.Kind(w))) continue;
                 // Steps into w that lie on a cheapest path: a forward step along an in-edge, or a reverse step against an out-edge.
                 var costs = g.Costs;
-                foreach (var a in g.In(w))
+                foreach (var a in g.In(w)) // whole runs: they put reverse steps first, not these
                 {
                     var c = costs.Forward[(int)a.Type];
                     if (c == 0 || !filter.Allows(g, a)) continue;

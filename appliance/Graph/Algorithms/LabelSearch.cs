@@ -41,6 +41,9 @@ internal static class LabelSearch
         public long MaxCost { get; init; }
         /// <summary>Skip nodes in the scratch's Banned set.</summary>
         public bool UseBans { get; init; }
+        /// <summary>A* lower bounds of the cost still to pay to reach a target (consistent: exact distances in the unbanned graph); nodes it does not know cannot reach one and are pruned.</summary>
+        public long[]? Heuristic { get; init; }
+        public StampSet? HeuristicKnown { get; init; }
 
         public static Spec For(int maxHops, in EdgeFilter filter) => new()
         {
@@ -53,7 +56,7 @@ internal static class LabelSearch
     public static void Seed(Scratch s, in Spec spec, int node, long cost)
     {
         if (spec.UseBans && s.Banned.Contains(node)) return;
-        Insert(s, HopAware(spec), node, cost, 0, -1, -1);
+        Insert(s, spec, HopAware(spec), node, cost, 0, -1, -1);
     }
 
     /// <summary>Runs to exhaustion or the first target; returns the target's label or -1. Settled nodes are in s.ListA in order, their labels in s.NodeA.</summary>
@@ -91,15 +94,21 @@ internal static class LabelSearch
                 if (spur is not null && Array.IndexOf(spur, step.Step) >= 0) continue;
                 var next = cost + step.Cost;
                 if (next > spec.MaxCost) continue;
-                Insert(s, hopAware, peer, next, hops + 1, l, step.Step);
+                Insert(s, spec, hopAware, peer, next, hops + 1, l, step.Step);
             }
             if (!budget.Spend(seen)) return -1;
         }
         return -1;
     }
 
-    private static void Insert(Scratch s, bool hopAware, int node, long cost, int hops, int prev, int step)
+    private static void Insert(Scratch s, in Spec spec, bool hopAware, int node, long cost, int hops, int prev, int step)
     {
+        long estimate = 0;
+        if (spec.Heuristic is { } h)
+        {
+            if (!spec.HeuristicKnown!.Contains(node)) return; // no target is reachable from there
+            estimate = h[node];
+        }
         var labels = s.Labels;
         var head = s.Touched.Contains(node) ? s.NodeB[node] : -1;
         if (hopAware)
@@ -118,7 +127,7 @@ internal static class LabelSearch
         var l = labels.Add(node, cost, hops, prev, step, head);
         s.NodeB[node] = l;
         s.Touched.Add(node);
-        s.Heap.Enqueue(l, cost * 64 + Math.Min(hops, MaxHopLimit));
+        s.Heap.Enqueue(l, (cost + estimate) * 64 + Math.Min(hops, MaxHopLimit));
     }
 
     /// <summary>The path a label stands for, source first.</summary>

@@ -29,6 +29,14 @@ public static class ShortestPaths
         foreach (var t in ends.Targets) s.Targets.Add(t);
         var single = ends.Targets.Count == 1 ? ends.Targets[0] : -1;
         var baseSpec = LabelSearch.Spec.For(hopLimit, filter) with { SingleTarget = single, UseTargetSet = single < 0 };
+        // Yen runs a search per spur node: guide them all by the exact cost to the targets, computed
+        // once backwards. Not worth it for one path.
+        using var toTargets = k > 1 ? Scratch.Rent(g.NodeCount) : null;
+        if (toTargets is not null)
+        {
+            DistanceToTargets(g, ends.Targets, filter, toTargets, budget);
+            baseSpec = baseSpec with { Heuristic = toTargets.Dist, HeuristicKnown = toTargets.Settled };
+        }
         var entry = new Dictionary<int, long>();
         foreach (var (node, cost) in ends.Sources) entry[node] = entry.TryGetValue(node, out var c) ? Math.Min(c, cost) : cost;
 
@@ -91,6 +99,45 @@ public static class ShortestPaths
             if (p is null) return;
             var sig = Signature(p);
             if (seen.Add(sig)) candidates.Enqueue(p, (p.Cost, p.Hops, sig));
+        }
+    }
+
+    /// <summary>Dijkstra backwards from the targets over the steps into each node: the cheapest cost from every node to a target (in s.Dist, for nodes in s.Settled).</summary>
+    private static void DistanceToTargets(GraphSnapshot g, IReadOnlyList<int> targets, in EdgeFilter filter, Scratch s, QueryBudget budget)
+    {
+        var dist = s.Dist;
+        var costs = g.Costs;
+        foreach (var t in targets)
+            if (s.Touched.Add(t)) { dist[t] = 0; s.Heap.Enqueue(t, 0); }
+        while (s.Heap.TryDequeue(out var w, out var d))
+        {
+            if (d != dist[w] || !s.Settled.Add(w)) continue;
+            if (!budget.Spend()) return;
+            if (!costs.CanEnter(g.Kind(w))) continue; // no step leads into it (a target that is Software is unreachable)
+            var seen = 0;
+            foreach (var a in g.In(w)) // u -a-> w taken forward
+            {
+                seen++;
+                var c = costs.Forward[(int)a.Type];
+                if (c == 0 || !filter.Allows(g, a)) continue;
+                if (costs.ForwardExploit[(int)a.Type]) c += g.ExploitCost(w);
+                Relax(a.Peer, d + c);
+            }
+            foreach (var a in g.Out(w)) // w -a-> u taken in reverse, from u to w
+            {
+                seen++;
+                var c = costs.Reverse[(int)a.Type];
+                if (c == 0 || !filter.Allows(g, a)) continue;
+                if (costs.ReverseExploit[(int)a.Type]) c += g.ExploitCost(w);
+                Relax(a.Peer, d + c);
+            }
+            if (!budget.Spend(seen)) return;
+        }
+
+        void Relax(int u, long nd)
+        {
+            if (s.Settled.Contains(u)) return;
+            if (s.Touched.Add(u) || nd < dist[u]) { dist[u] = nd; s.Heap.Enqueue(u, nd); }
         }
     }
 

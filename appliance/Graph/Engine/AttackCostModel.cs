@@ -56,6 +56,12 @@ public sealed class AttackCostModel
     internal readonly bool[] ForwardExploit = new bool[GraphModel.EdgeTypeSlots];
     internal readonly bool[] ReverseExploit = new bool[GraphModel.EdgeTypeSlots];
 
+    /// <summary>
+    /// By node kind: whether an attack step may enter it. Software is a package, not an instance: a
+    /// host running openssl does not give every other host running openssl, so no step enters it.
+    /// </summary>
+    internal readonly bool[] Enterable = new bool[GraphModel.NodeKindSlots];
+
     public int NoVulnerability { get; }
     public int KnownExploited { get; }
     private readonly double _cvssBase, _cvssSlope, _unknownCvss;
@@ -66,6 +72,8 @@ public sealed class AttackCostModel
     {
         Fill(options.Forward, Forward, "Forward");
         Fill(options.Reverse, Reverse, "Reverse");
+        Array.Fill(Enterable, true);
+        Enterable[(int)NodeKind.Software] = false;
         ForwardExploit[(int)EdgeType.ConnectedTo] = true;
         ForwardExploit[(int)EdgeType.CanReach] = true;
         ReverseExploit[(int)EdgeType.HasIp] = true;
@@ -104,6 +112,8 @@ public sealed class AttackCostModel
     public bool StepAddsExploit(EdgeType type, bool reverse) => reverse ? ReverseExploit[(int)type] : ForwardExploit[(int)type];
 
     public bool IsAttackStep(EdgeType type) => Forward[(int)type] > 0 || Reverse[(int)type] > 0;
+
+    public bool CanEnter(NodeKind kind) => Enterable[(int)kind];
 
     public static bool IsExploitable(NodeKind kind) => kind is NodeKind.Host or NodeKind.Service;
 

@@ -3,7 +3,9 @@ namespace Redoubt.Graph.Engine;
 /// <summary>
 /// The compacted part of the edges: CSR arrays sorted by source, so an edge's id is its position in
 /// the out-adjacency and a node's out-edges are one contiguous run (id, target and type side by side
-/// for the traversal loops). A second CSR by target serves in-edges. Structure is immutable once
+/// for the traversal loops). A second CSR by target serves in-edges. Within a run, the edges that are
+/// attack steps under the cost model come first, so attack traversals skip the rest of a hub's run
+/// (a server's hundred thousand incoming flows, a group's members) without looking at it. Structure is immutable once
 /// built; the attribute columns (count, first/last seen, first evidence) are updated in place by the
 /// writer. Readers may see an attribute half a batch old, never a torn structure.
 /// </summary>
@@ -16,11 +18,15 @@ internal sealed class EdgeBase
     public readonly int Count;
 
     public readonly int[] OutOffsets;
+    /// <summary>Per node: how many edges at the start of its out-run are forward attack steps (the run puts them first).</summary>
+    public readonly int[] OutSteps;
     public readonly int[] OutTarget;
     public readonly byte[] Type;
     public readonly int[] Source;
 
     public readonly int[] InOffsets;
+    /// <summary>Per node: how many edges at the start of its in-run are reverse attack steps.</summary>
+    public readonly int[] InSteps;
     public readonly int[] InSource;
     public readonly int[] InEdge;
     public readonly byte[] InType;
@@ -35,6 +41,8 @@ internal sealed class EdgeBase
         NodeCount = nodeCount;
         Count = count;
         OutOffsets = new int[nodeCount + 1];
+        OutSteps = new int[nodeCount];
+        InSteps = new int[nodeCount];
         OutTarget = new int[count];
         Type = new byte[count];
         Source = new int[count];
@@ -51,7 +59,7 @@ internal sealed class EdgeBase
     /// <summary>Bytes held per edge by these arrays (offsets excluded).</summary>
     public const int BytesPerEdge = 4 + 1 + 4 + 4 + 4 + 1 + 4 + 8 + 8 + 8;
 
-    public long ApproximateBytes() => (long)Count * BytesPerEdge + 2L * 4 * (NodeCount + 1);
+    public long ApproximateBytes() => (long)Count * BytesPerEdge + 4L * 4 * (NodeCount + 1);
 }
 
 /// <summary>

@@ -47,25 +47,35 @@ public sealed class GraphSnapshot
     public bool TryFind(NodeKind kind, string key, out int node) =>
         Nodes.TryFind(kind, key, out node) && node < NodeCount;
 
-    public AdjacencyEnumerator Out(int node)
+    public AdjacencyEnumerator Out(int node) => Out(node, stepsOnly: false);
+
+    public AdjacencyEnumerator In(int node) => In(node, stepsOnly: false);
+
+    /// <summary>Out-edges that may be forward attack steps: the compacted ones that are, and every delta edge (callers still check the type).</summary>
+    public AdjacencyEnumerator OutSteps(int node) => Out(node, stepsOnly: true);
+
+    /// <summary>In-edges that may be reverse attack steps, as <see cref="OutSteps"/>.</summary>
+    public AdjacencyEnumerator InSteps(int node) => In(node, stepsOnly: true);
+
+    private AdjacencyEnumerator Out(int node, bool stepsOnly)
     {
         var b = Edges.Base;
         if (node < b.NodeCount)
         {
             var from = b.OutOffsets[node];
-            var len = b.OutOffsets[node + 1] - from;
+            var len = stepsOnly ? b.OutSteps[node] : b.OutOffsets[node + 1] - from;
             return new AdjacencyEnumerator(b.OutTarget.AsSpan(from, len), b.Type.AsSpan(from, len), default, from, Edges.Delta, true, node, EdgeCount);
         }
         return new AdjacencyEnumerator(default, default, default, 0, Edges.Delta, true, node, EdgeCount);
     }
 
-    public AdjacencyEnumerator In(int node)
+    private AdjacencyEnumerator In(int node, bool stepsOnly)
     {
         var b = Edges.Base;
         if (node < b.NodeCount)
         {
             var from = b.InOffsets[node];
-            var len = b.InOffsets[node + 1] - from;
+            var len = stepsOnly ? b.InSteps[node] : b.InOffsets[node + 1] - from;
             return new AdjacencyEnumerator(b.InSource.AsSpan(from, len), b.InType.AsSpan(from, len), b.InEdge.AsSpan(from, len), 0, Edges.Delta, false, node, EdgeCount);
         }
         return new AdjacencyEnumerator(default, default, default, 0, Edges.Delta, false, node, EdgeCount);

@@ -152,20 +152,29 @@ public sealed class SecurityGraph
         var count = old.Count;
         var b = new EdgeBase(nodeCount, count);
 
-        // Counting sort by source; within a node, base edges keep their order and delta edges follow in arrival order.
+        // Counting sort by source; within a node, forward attack steps first, then the rest, each
+        // group keeping base order then delta arrival order.
+        var costs = Costs;
         var outOff = b.OutOffsets;
-        for (var e = 0; e < count; e++) outOff[old.Source(e) + 1]++;
+        for (var e = 0; e < count; e++)
+        {
+            var v = old.Source(e);
+            outOff[v + 1]++;
+            if (IsForwardStep(old.Type(e), old.Target(e))) b.OutSteps[v]++;
+        }
         for (var v = 0; v < nodeCount; v++) outOff[v + 1] += outOff[v];
-        var cursor = new int[nodeCount];
-        Array.Copy(outOff, cursor, nodeCount);
+        var stepCursor = new int[nodeCount];
+        var restCursor = new int[nodeCount];
+        for (var v = 0; v < nodeCount; v++) { stepCursor[v] = outOff[v]; restCursor[v] = outOff[v] + b.OutSteps[v]; }
         var moved = new int[count];
         for (var e = 0; e < count; e++)
         {
-            var p = cursor[old.Source(e)]++;
+            var v = old.Source(e);
+            var p = IsForwardStep(old.Type(e), old.Target(e)) ? stepCursor[v]++ : restCursor[v]++;
             moved[e] = p;
             b.OutTarget[p] = old.Target(e);
             b.Type[p] = old.Type(e);
-            b.Source[p] = old.Source(e);
+            b.Source[p] = v;
             b.Seen[p] = old.Seen(e);
             b.FirstSeen[p] = old.FirstSeen(e);
             b.LastSeen[p] = old.LastSeen(e);
@@ -173,16 +182,24 @@ public sealed class SecurityGraph
         }
 
         var inOff = b.InOffsets;
-        for (var p = 0; p < count; p++) inOff[b.OutTarget[p] + 1]++;
-        for (var v = 0; v < nodeCount; v++) inOff[v + 1] += inOff[v];
-        Array.Copy(inOff, cursor, nodeCount);
         for (var p = 0; p < count; p++)
         {
-            var q = cursor[b.OutTarget[p]]++;
+            inOff[b.OutTarget[p] + 1]++;
+            if (IsReverseStep(b.Type[p], b.Source[p])) b.InSteps[b.OutTarget[p]]++;
+        }
+        for (var v = 0; v < nodeCount; v++) inOff[v + 1] += inOff[v];
+        for (var v = 0; v < nodeCount; v++) { stepCursor[v] = inOff[v]; restCursor[v] = inOff[v] + b.InSteps[v]; }
+        for (var p = 0; p < count; p++)
+        {
+            var t = b.OutTarget[p];
+            var q = IsReverseStep(b.Type[p], b.Source[p]) ? stepCursor[t]++ : restCursor[t]++;
             b.InSource[q] = b.Source[p];
             b.InEdge[q] = p;
             b.InType[q] = b.Type[p];
         }
+
+        bool IsForwardStep(byte type, int to) => costs.Forward[type] > 0 && costs.Enterable[_nodes.Kind[to]];
+        bool IsReverseStep(byte type, int to) => costs.Reverse[type] > 0 && costs.Enterable[_nodes.Kind[to]];
 
         // The rings are shared with the old generation: a reader there may see newer evidence, which is harmless.
         var extra = new ConcurrentDictionary<int, EvidenceRing>();

@@ -62,7 +62,7 @@ public sealed record GraphCase(ReferenceGraph Graph, int[] BatchEnds, int Compac
 
 public static class RandomGraphs
 {
-    private static readonly NodeKind[] Kinds = [NodeKind.Host, NodeKind.Host, NodeKind.User, NodeKind.Group, NodeKind.IpAddress, NodeKind.Vulnerability, NodeKind.DataStore, NodeKind.Service];
+    private static readonly NodeKind[] Kinds = [NodeKind.Host, NodeKind.Host, NodeKind.User, NodeKind.Group, NodeKind.IpAddress, NodeKind.Vulnerability, NodeKind.DataStore, NodeKind.Service, NodeKind.Software];
     private static readonly EdgeType[] Types =
     [
         EdgeType.AdminTo, EdgeType.MemberOf, EdgeType.LoggedOn, EdgeType.ConnectedTo, EdgeType.CanReach, EdgeType.HasIp,

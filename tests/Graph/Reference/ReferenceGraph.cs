@@ -48,9 +48,10 @@ public sealed class ReferenceGraph(IReadOnlyList<RefNode> nodes, IReadOnlyList<R
         {
             var e = Edges[i];
             if (!InWindow(e, filter)) continue;
-            if (e.Source == v && Costs.StepBase(e.Type, false) > 0)
+            // No step enters a Software node (a package, not an instance).
+            if (e.Source == v && Costs.StepBase(e.Type, false) > 0 && Nodes[e.Target].Kind != NodeKind.Software)
                 yield return new RefStep(i, false, e.Target, Costs.StepBase(e.Type, false) + (Costs.StepAddsExploit(e.Type, false) ? Exploit(e.Target) : 0));
-            if (e.Target == v && Costs.StepBase(e.Type, true) > 0)
+            if (e.Target == v && Costs.StepBase(e.Type, true) > 0 && Nodes[e.Source].Kind != NodeKind.Software)
                 yield return new RefStep(i, true, e.Source, Costs.StepBase(e.Type, true) + (Costs.StepAddsExploit(e.Type, true) ? Exploit(e.Source) : 0));
         }
     }
