@@ -64,7 +64,8 @@ public class SummaryApiTests
         {
             await using var app = await ApplianceProcess.StartAsync(null, "--rules", rules,
                 "--Summary:Redaction:Name=soc-strict", "--Summary:Redaction:Users=hash", "--Summary:Redaction:Hosts=hash",
-                "--Summary:Redaction:IpAddresses=truncate", "--Summary:Redaction:OmitMessages=false");
+                "--Summary:Redaction:IpAddresses=truncate", "--Summary:Redaction:OmitMessages=false",
+                "--Summary:Schedules:tick=*/20 * * * * *", "--Summary:SettleSeconds=1");
             var (importStatus, import) = await AlertApi.PostAsync(app, "/api/v1/graph/import", """
                 {"source":"cmdb","nodes":[{"kind":"Host","key":"labsz","criticality":"high","firstSeen":"2020-01-01T00:00:00Z"},
                   {"kind":"DataStore","key":"payroll-db","tags":["crown_jewel"],"criticality":"critical"}],
@@ -153,6 +154,38 @@ public class SummaryApiTests
             var socSummary = await soc.GetStringAsync("/api/v1/summary?since=" + Uri.EscapeDataString(since.ToString("o")));
             foreach (var clear in users.Concat(ips).Append("labsz")) Assert.DoesNotContain(clear, socSummary, StringComparison.OrdinalIgnoreCase);
 
+            // Stored summaries: the "tick" schedule's windows follow each other without hole or overlap, so
+            // together they hold every alert exactly once as new; each downloads as JSON and as CSV.
+            var stored = await WaitForStoredAsync(app, "tick", DateTimeOffset.UtcNow);
+            for (var i = 1; i < stored.Count; i++)
+                Assert.Equal(stored[i - 1].GetProperty("until").GetDateTimeOffset(), stored[i].GetProperty("since").GetDateTimeOffset());
+            var newByWindow = new Dictionary<string, int>();
+            foreach (var entry in stored)
+            {
+                Assert.Equal("soc-strict", entry.GetProperty("redaction").GetProperty("policy").GetString());
+                var json = await app.Http.GetStringAsync(entry.GetProperty("json").GetString());
+                var doc = JsonDocument.Parse(json).RootElement;
+                Assert.Equal(entry.GetProperty("id").GetString(), doc.GetProperty("id").GetString());
+                Assert.Equal("tick", doc.GetProperty("schedule").GetString());
+                newByWindow[doc.GetProperty("id").GetString()!] = doc.GetProperty("alerts").GetProperty("new").GetProperty("count").GetInt32();
+                foreach (var clear in users.Concat(ips)) Assert.DoesNotContain(clear, json, StringComparison.OrdinalIgnoreCase);
+            }
+            Assert.Equal(alerts.Count, newByWindow.Values.Sum());
+            var withAlerts = newByWindow.MaxBy(w => w.Value).Key;
+            var csvText = await app.Http.GetStringAsync($"/api/v1/summaries/{withAlerts}.csv");
+            var rows = Csv.Parse(csvText).Where(r => r.Count > 1).ToList();
+            Assert.Equal("summary,since,until,section,item,metric,value", string.Join(",", rows[0]));
+            Assert.All(rows, r => Assert.Equal(7, r.Count));
+            Assert.All(rows.Skip(1), r => Assert.Equal(withAlerts, r[0]));
+            var storedDoc = JsonDocument.Parse(await app.Http.GetStringAsync($"/api/v1/summaries/{withAlerts}.json")).RootElement;
+            Assert.Equal(storedDoc.GetProperty("alerts").GetProperty("new").GetProperty("count").GetRawText(),
+                rows.Single(r => r[3] == "alerts.new" && r[4] == "" && r[5] == "count")[6]);
+            Assert.Equal(storedDoc.GetProperty("redaction").GetProperty("settingsHash").GetString(),
+                rows.Single(r => r[3] == "redaction" && r[5] == "settingsHash")[6]);
+            Assert.Equal(HttpStatusCode.NotFound, (await app.Http.GetAsync("/api/v1/summaries/tick-19700101T000000Z.json")).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync($"/api/v1/summaries/{withAlerts}.xml")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await soc.GetAsync($"/api/v1/summaries/{withAlerts}.csv")).StatusCode);
+
             // Bad windows say why.
             Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync("/api/v1/summary?since=yesterday")).StatusCode);
             Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync("/api/v1/summary?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z")).StatusCode);
@@ -181,6 +214,20 @@ public class SummaryApiTests
             if (all.Count > 0 && all.All(a => a.GetProperty("context").ValueKind == JsonValueKind.Object)) return all;
             if (DateTime.UtcNow > deadline) throw new TimeoutException("alerts were not enriched\n" + app.Output);
             await Task.Delay(200);
+        }
+    }
+
+    /// <summary>A schedule's stored summaries, oldest first, once one ends after <paramref name="after"/>.</summary>
+    private static async Task<List<JsonElement>> WaitForStoredAsync(ApplianceProcess app, string schedule, DateTimeOffset after)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var page = JsonDocument.Parse(await app.Http.GetStringAsync($"/api/v1/summaries?schedule={schedule}&limit=1000")).RootElement;
+            var list = page.GetProperty("summaries").EnumerateArray().Reverse().ToList();
+            if (list.Count > 0 && list[^1].GetProperty("until").GetDateTimeOffset() > after) return list;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no {schedule} summary ended after {after:o}\n" + page + "\n" + app.Output);
+            await Task.Delay(500);
         }
     }
 
