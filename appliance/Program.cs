@@ -39,6 +39,7 @@ public static class Program
 
         try
         {
+            args = Demo.DemoMode.Prepare(args, DateTimeOffset.UtcNow);
             await using var app = Build(args);
             var log = app.Services.GetRequiredService<EventLog>();
             var state = app.Services.GetRequiredService<StateStore>();
@@ -143,6 +144,13 @@ public static class Program
         builder.AddGraph(graph);
         // The SOC summaries: ingestion history after commit, the redaction policy, the scheduled runs.
         builder.Services.AddSummaries(options);
+        ApiDocument.AddServices(builder.Services);
+        if (options.Demo.Enabled)
+        {
+            // `redoubt run --demo`: the demo site seeded once the listeners are up (DemoMode).
+            builder.Services.AddSingleton<Demo.IInventorySeed, Demo.GraphImportSeed>();
+            builder.Services.AddHostedService<Demo.DemoSeeder>();
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
@@ -166,6 +174,7 @@ public static class Program
         Detection.Iocs.IocEndpoints.Map(app);
         GraphEndpoints.Map(app);
         Summary.SummaryEndpoints.Map(app);
+        ApiDocument.Map(app);
         ConsoleFiles.Map(app);
         // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
         AccessSetup.Prepare(app, $"https://{httpBind}/");

@@ -24,6 +24,7 @@ public sealed class RedoubtOptions
     public HttpLimitsOptions HttpLimits { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
     public Redoubt.Summary.SummaryOptions Summary { get; set; } = new();
+    public Redoubt.Demo.DemoOptions Demo { get; set; } = new();
 }
 
 public sealed class GraphOptions

@@ -186,6 +186,26 @@ public class SummaryApiTests
             Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync($"/api/v1/summaries/{withAlerts}.xml")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await soc.GetAsync($"/api/v1/summaries/{withAlerts}.csv")).StatusCode);
 
+            // The alert queue pulled incrementally (sort=updated), two at a time along the keyset cursor: every
+            // alert comes; then a triaged one comes again from the cursor kept, in its new state.
+            var pulled = new HashSet<string>();
+            string? cursor = null;
+            for (var more = true; more;)
+            {
+                var page = await app.GetJsonAsync("/api/v1/alerts?sort=updated&limit=2" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+                foreach (var a in page.GetProperty("alerts").EnumerateArray()) pulled.Add(a.GetProperty("id").GetString()!);
+                cursor = page.GetProperty("nextCursor").GetString();
+                more = page.GetProperty("more").GetBoolean();
+            }
+            Assert.Equal(alerts.Select(a => a.GetProperty("id").GetString()!).ToHashSet(), pulled);
+            var triaged = alerts[0].GetProperty("id").GetString()!;
+            var (triageStatus, triageBody) = await AlertApi.PostAsync(app, $"/api/v1/alerts/{triaged}/triage", """{"state":"acknowledged","comment":"seen by the SOC"}""");
+            Assert.True(triageStatus == 200, triageBody.ToString());
+            var changed = await WaitForAsync(async () => (await app.GetJsonAsync("/api/v1/alerts?sort=updated&cursor=" + Uri.EscapeDataString(cursor!)))
+                .GetProperty("alerts").EnumerateArray().ToList(), l => l.Count > 0);
+            Assert.Contains(changed, a => a.GetProperty("id").GetString() == triaged && a.GetProperty("state").GetString() == "acknowledged");
+            Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync("/api/v1/alerts?sort=updated&cursor=12")).StatusCode);
+
             // Bad windows say why.
             Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync("/api/v1/summary?since=yesterday")).StatusCode);
             Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.GetAsync("/api/v1/summary?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z")).StatusCode);
@@ -214,6 +234,17 @@ public class SummaryApiTests
             if (all.Count > 0 && all.All(a => a.GetProperty("context").ValueKind == JsonValueKind.Object)) return all;
             if (DateTime.UtcNow > deadline) throw new TimeoutException("alerts were not enriched\n" + app.Output);
             await Task.Delay(200);
+        }
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(100);
         }
     }
 
