@@ -17,6 +17,12 @@ namespace Redoubt.Api;
 /// </summary>
 public static partial class ApiDocument
 {
+    /// <summary>Endpoint metadata: a query parameter the handler reads itself, which the generator cannot see.</summary>
+    public sealed record QueryParameter(string Name, string Description);
+
+    public static TBuilder WithQuery<TBuilder>(this TBuilder builder, string name, string description) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new QueryParameter(name, description));
+
     public const string Path = "/api/v1/openapi.json";
     private const string Bearer = "bearer";
 
@@ -109,6 +115,12 @@ public static partial class ApiDocument
         {
             access = AccessMiddleware.RequiredScopeOf(metadata) ?? "signed-in";
             op.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, doc)] = access == "signed-in" ? [] : [access] }];
+        }
+        foreach (var q in metadata.GetOrderedMetadata<QueryParameter>())
+        {
+            op.Parameters ??= new List<IOpenApiParameter>();
+            if (op.Parameters.Any(p => p.Name == q.Name)) continue;
+            op.Parameters.Add(new OpenApiParameter { Name = q.Name, In = ParameterLocation.Query, Description = q.Description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
         }
         op.Extensions ??= new Dictionary<string, IOpenApiExtension>();
         op.Extensions["x-redoubt-scope"] = new JsonNodeExtension(JsonValue.Create(access));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Redoubt.Api;
 using Redoubt.Api.Access;
 
 namespace Redoubt.Summary;
@@ -14,9 +15,16 @@ public static class SummaryEndpoints
     {
         var api = app.MapGroup("/api/v1");
         api.MapGet("/summary", Summary).RequireScope(Scopes.SummaryRead)
-            .WithSummary("Summary of a window: alerts, risky entities, new attack paths, ingestion health (redacted by the site policy)");
+            .WithSummary("Summary of a window: alerts, risky entities, new attack paths, ingestion health (redacted by the site policy)")
+            .WithQuery("since", "start of the window, ISO 8601 (default: 24 h before until)")
+            .WithQuery("until", "end of the window, exclusive, ISO 8601 (default: now); at most 31 days after since");
         api.MapGet("/summaries", List).RequireScope(Scopes.SummaryRead)
-            .WithSummary("Stored summaries, newest first");
+            .WithSummary("Stored summaries, newest first")
+            .WithQuery("schedule", "only this schedule's (hourly, daily, or a configured name)")
+            .WithQuery("since", "only windows ending after this time, ISO 8601")
+            .WithQuery("until", "only windows starting before this time, ISO 8601")
+            .WithQuery("limit", "1..1000 (default 100)")
+            .WithQuery("cursor", "nextCursor of the previous page");
         api.MapGet("/summaries/{file}", Download).RequireScope(Scopes.SummaryRead).Audited("summary.download")
             .WithSummary("One stored summary: {id}.json or {id}.csv");
     }

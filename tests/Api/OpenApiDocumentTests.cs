@@ -49,6 +49,12 @@ public sealed class OpenApiDocumentTests(SecuredAppliance fixture)
                 if (!mapped.Contains(path + " " + method)) failures.Add($"{method.ToUpperInvariant()} {path}: described but not mapped");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.DoesNotContain(paths, p => p.Key.EndsWith(".html", StringComparison.Ordinal));
+        // Query parameters the handlers read themselves are described too.
+        var summaryParameters = paths["/api/v1/summary"]!["get"]!["parameters"]!.AsArray().Select(p => (p!["name"]!.GetValue<string>(), p["in"]!.GetValue<string>()));
+        Assert.Equal([("since", "query"), ("until", "query")], summaryParameters);
+        var alertParameters = paths["/api/v1/alerts"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
+        Assert.Contains("updatedSince", alertParameters);
+        Assert.Contains("cursor", alertParameters);
     }
 
     [Fact]

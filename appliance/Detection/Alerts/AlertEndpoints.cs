@@ -15,7 +15,20 @@ public static class AlertEndpoints
     public static void Map(WebApplication app)
     {
         var api = app.MapGroup("/api/v1");
-        api.MapGet("/alerts", List).RequireScope(Scopes.AlertsRead);
+        api.MapGet("/alerts", List).RequireScope(Scopes.AlertsRead)
+            .WithSummary("The alert queue, filtered and paged")
+            .WithQuery("state", "new, acknowledged, in_progress, closed (comma-separated)")
+            .WithQuery("severity", "at least this grave: 1..5 or informational, low, medium, high, critical")
+            .WithQuery("rule", "rule id")
+            .WithQuery("kind", "sigma, correlation or ioc")
+            .WithQuery("entity", "an entity value, or name=value (host=web1, src_ip=1.2.3.4)")
+            .WithQuery("assignee", "assigned to this user")
+            .WithQuery("from", "last seen at or after, ISO 8601 (event time)")
+            .WithQuery("to", "first seen at or before, ISO 8601 (event time)")
+            .WithQuery("sort", "time (default), risk, severity, count, or updated: oldest change first with a keyset cursor, for incremental pulls")
+            .WithQuery("updatedSince", "with sort=updated: changes at or after this time, ISO 8601")
+            .WithQuery("limit", "1..1000 (default 100)")
+            .WithQuery("cursor", "nextCursor of the previous page (with sort=updated, keep it and call again later)");
         api.MapGet("/alerts/{id}", Detail).RequireScope(Scopes.AlertsRead);
         api.MapPost("/alerts/{id}/triage", Triage).RequireScope(Scopes.AlertsWrite);
     }
