@@ -23,6 +23,7 @@ using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
 using Redoubt.Storage.Graph;
 using Redoubt.Storage.State;
+using Redoubt.Summary;
 
 namespace Redoubt;
 
@@ -41,6 +42,7 @@ public static class Program
 
         try
         {
+            args = Demo.DemoMode.Prepare(args, DateTimeOffset.UtcNow);
             await using var app = Build(args);
             var log = app.Services.GetRequiredService<EventLog>();
             var state = app.Services.GetRequiredService<StateStore>();
@@ -169,6 +171,15 @@ public static class Program
         // The in-memory security graph: loaded from the graph store now, before the fan-out replays
         // anything, then following it; many concurrent readers (Graph section of the configuration).
         builder.AddGraph(graph);
+        // The SOC summaries: ingestion history after commit, the redaction policy, the scheduled runs.
+        builder.Services.AddSummaries(options);
+        ApiDocument.AddServices(builder.Services);
+        if (options.Demo.Enabled)
+        {
+            // `redoubt run --demo`: the demo site seeded once the listeners are up (DemoMode).
+            builder.Services.AddSingleton<Demo.IInventorySeed, Demo.GraphImportSeed>();
+            builder.Services.AddHostedService<Demo.DemoSeeder>();
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
@@ -192,6 +203,8 @@ public static class Program
         Detection.Alerts.AlertEndpoints.Map(app);
         Detection.Iocs.IocEndpoints.Map(app);
         GraphEndpoints.Map(app);
+        Summary.SummaryEndpoints.Map(app);
+        ApiDocument.Map(app);
         ConsoleFiles.Map(app);
         // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
         AccessSetup.Prepare(app, $"https://{httpBind}/");

@@ -8,6 +8,7 @@ using Redoubt.Ingest;
 using Redoubt.Ingest.Http;
 using Redoubt.Jobs;
 using Redoubt.Storage.Events;
+using Redoubt.Summary;
 
 namespace Redoubt.Api;
 
@@ -97,8 +98,27 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, RetentionJob retention, IEnumerable<IEventSink> allSinks, CancellationToken ct) => Results.Json(new
+    /// <summary>
+    /// A caller that may read summaries but neither events nor alerts (a remote SOC's token) sees what leaves
+    /// the box: source names and sender addresses through the site's redaction policy (docs/summary.md).
+    /// </summary>
+    public static bool SummaryOnly(HttpContext http) =>
+        http.Principal() is { } p && !p.Has(Scopes.EventsRead) && !p.Has(Scopes.AlertsRead);
+
+    /// <summary>The redaction a caller gets for source names: the site policy for summary-only callers, none otherwise.</summary>
+    public static Func<string, string> SourceNames(HttpContext http, RedactionPolicy policy) => SummaryOnly(http) ? policy.Host : static s => s;
+
+    private static string? Sender(string? sender, RedactionPolicy policy) =>
+        sender is null ? null : System.Net.IPEndPoint.TryParse(sender, out var ep) ? policy.Ip(ep.Address) : policy.Host(sender);
+
+    private static async Task<IResult> Stats(HttpContext http, EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, RetentionJob retention,
+        IEnumerable<IEventSink> allSinks, RedactionPolicy policy, CancellationToken ct)
     {
+        var redact = SummaryOnly(http);
+        var name = SourceNames(http, policy);
+        return Results.Json(new
+    {
+        redaction = redact ? policy.Name : null,
         committedUntil = log.CommittedUntil,
         storage = StorageStats.Of(log),
         retention = await StorageStats.RetentionOf(log, retention, ct),
@@ -163,7 +183,7 @@ public static class ApiEndpoints
         }),
         sources = listeners.Sources.Snapshot().Select(v => new
         {
-            source = v.Counters.Key,
+            source = name(v.Counters.Key),
             quiet = v.Quiet,
             received = v.Counters.Received,
             parsed = v.Counters.Parsed,
@@ -173,10 +193,11 @@ public static class ApiEndpoints
             bytes = v.Counters.Bytes,
             firstSeen = Time(v.Counters.FirstSeenMs),
             lastSeen = Time(v.Counters.LastSeenMs),
-            lastSender = v.Counters.LastAddress,
+            lastSender = redact ? Sender(v.Counters.LastAddress, policy) : v.Counters.LastAddress,
             lastListener = v.Counters.LastListener,
         }),
     });
+    }
 
     private static DateTime? Time(long ms) => ms is > 0 and < 253402300800000 ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime : null;
 

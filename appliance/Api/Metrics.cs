@@ -15,8 +15,9 @@ public static class Metrics
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    public static IResult Write(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget)
+    public static IResult Write(HttpContext http, EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, Summary.RedactionPolicy policy)
     {
+        var sourceName = ApiEndpoints.SourceNames(http, policy); // summary-only callers get source names as the redaction policy says
         var w = new Writer();
         w.Family("redoubt_store_events", "gauge", "Events held in the event log.");
         w.Sample("redoubt_store_events", [], log.Stats.Events);
@@ -60,7 +61,7 @@ public static class Metrics
         void PerSource(string name, string type, string help, Func<SourceView, double> value)
         {
             w.Family(name, type, help);
-            foreach (var s in sources) w.Sample(name, [("source", s.Counters.Key)], value(s));
+            foreach (var s in sources) w.Sample(name, [("source", sourceName(s.Counters.Key))], value(s));
         }
         PerSource("redoubt_source_received_total", "counter", "Events received from the source since start.", s => s.Counters.Received);
         PerSource("redoubt_source_parsed_total", "counter", "Events from the source that parsed.", s => s.Counters.Parsed);

@@ -17,7 +17,7 @@ public static class CommandLine
 
     public const string Usage = """
         usage: redoubt [--data DIR] [--http ADDR:PORT] [--syslog ADDR:PORT] [--syslog-tls ADDR:PORT] [--relp ADDR:PORT]
-                       [--forward ADDR:PORT] [--tz ZONE] [--rules DIR] [--Key:Sub=value ...]
+                       [--forward ADDR:PORT] [--tz ZONE] [--rules DIR] [--demo] [--Key:Sub=value ...]
           --data DIR              where events are stored (default ./var)
           --http ADDR:PORT        console and API over HTTPS (default 127.0.0.1:8443)
           --syslog ADDR:PORT      syslog over UDP and TCP, same port (default 127.0.0.1:5514)
@@ -26,6 +26,8 @@ public static class CommandLine
           --forward ADDR:PORT     Fluent forward protocol over TCP (default 127.0.0.1:24224)
           --tz ZONE               time zone of RFC 3164 timestamps (default UTC)
           --rules DIR             Sigma rules folder, read recursively (default /etc/redoubt/rules when it exists)
+          --demo                  a fresh data directory (a new one in the temp folder unless --data names an empty one)
+                                  seeded with the demo site: inventory, then an intrusion sent through the syslog listener
         A listener is switched off with --Syslog:Enabled=false, --SyslogTls:Enabled=false, --Relp:Enabled=false or --Forward:Enabled=false.
         Settings are read from appsettings.json, /etc/redoubt/*.json, REDOUBT__KEY environment variables, then flags.
         """;

@@ -25,6 +25,8 @@ public sealed class RedoubtOptions
     public HttpLimitsOptions HttpLimits { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
     public ApplianceOptions Appliance { get; set; } = new();
+    public Redoubt.Summary.SummaryOptions Summary { get; set; } = new();
+    public Redoubt.Demo.DemoOptions Demo { get; set; } = new();
 }
 
 /// <summary>How the process sits on its box (the VM image sets these in /etc/redoubt/redoubt.json).</summary>

@@ -15,7 +15,20 @@ public static class AlertEndpoints
     public static void Map(WebApplication app)
     {
         var api = app.MapGroup("/api/v1");
-        api.MapGet("/alerts", List).RequireScope(Scopes.AlertsRead);
+        api.MapGet("/alerts", List).RequireScope(Scopes.AlertsRead)
+            .WithSummary("The alert queue, filtered and paged")
+            .WithQuery("state", "new, acknowledged, in_progress, closed (comma-separated)")
+            .WithQuery("severity", "at least this grave: 1..5 or informational, low, medium, high, critical")
+            .WithQuery("rule", "rule id")
+            .WithQuery("kind", "sigma, correlation or ioc")
+            .WithQuery("entity", "an entity value, or name=value (host=web1, src_ip=1.2.3.4)")
+            .WithQuery("assignee", "assigned to this user")
+            .WithQuery("from", "last seen at or after, ISO 8601 (event time)")
+            .WithQuery("to", "first seen at or before, ISO 8601 (event time)")
+            .WithQuery("sort", "time (default), risk, severity, count, or updated: oldest change first with a keyset cursor, for incremental pulls")
+            .WithQuery("updatedSince", "with sort=updated: changes at or after this time, ISO 8601")
+            .WithQuery("limit", "1..1000 (default 100)")
+            .WithQuery("cursor", "nextCursor of the previous page (with sort=updated, keep it and call again later)");
         api.MapGet("/alerts/{id}", Detail).RequireScope(Scopes.AlertsRead);
         api.MapPost("/alerts/{id}/triage", Triage).RequireScope(Scopes.AlertsWrite);
     }
@@ -51,27 +64,45 @@ public static class AlertEndpoints
             to = t.ToUnixTimeMilliseconds();
         }
         var sort = q["sort"].ToString() is { Length: > 0 } so ? so : "time";
-        if (sort is not ("time" or "risk" or "count" or "severity")) return Bad("bad_request", "sort is time, risk, severity or count");
+        if (sort is not ("time" or "risk" or "count" or "severity" or "updated")) return Bad("bad_request", "sort is time, risk, severity, count or updated");
+        long? updatedSince = null;
+        if (q["updatedSince"].ToString() is { Length: > 0 } us)
+        {
+            if (!DateTimeOffset.TryParse(us, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) return Bad("bad_request", "updatedSince is an ISO 8601 time");
+            updatedSince = t.ToUnixTimeMilliseconds();
+        }
         var limit = 100;
         if (q["limit"].ToString() is { Length: > 0 } l && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
             return Bad("bad_request", "limit must be 1..1000");
         var offset = 0;
-        if (q["cursor"].ToString() is { Length: > 0 } c && (!int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset < 0))
-            return Bad("bad_request", "cursor is the nextCursor of a previous page");
+        (long Ms, string Id)? after = null;
+        if (q["cursor"].ToString() is { Length: > 0 } c)
+        {
+            if (sort == "updated")
+            {
+                if (UpdatedCursor.Parse(c) is not { } parsed) return Bad("bad_request", "cursor is the nextCursor of a previous page (sort=updated)");
+                after = parsed;
+            }
+            else if (!int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset < 0)
+                return Bad("bad_request", "cursor is the nextCursor of a previous page");
+        }
 
         // Entity filter: a value (any entity), or entity=value (host=web1, src_ip=1.2.3.4).
         string? entityName = null, entityValue = entity;
         if (entity is not null && entity.IndexOf('=') is var eq and > 0) { entityName = entity[..eq]; entityValue = entity[(eq + 1)..]; }
 
         var matching = store.Query(x =>
-            (states.Length == 0 || states.Contains(x.State))
+            (updatedSince is null || x.UpdatedAtMs >= updatedSince)
+            && (after is null || x.UpdatedAtMs > after.Value.Ms || (x.UpdatedAtMs == after.Value.Ms && string.CompareOrdinal(x.Id, after.Value.Id) > 0))
+            && (states.Length == 0 || states.Contains(x.State))
             && x.Severity >= minSeverity
             && (rule is null || x.RuleId.Equals(rule, StringComparison.OrdinalIgnoreCase))
             && (kind is null || x.Kind == kind)
             && (assignee is null || x.Assignee == assignee)
             && (entityValue is null || x.Entities.Any(p => (entityName is null || p.Key == entityName) && p.Value.Equals(entityValue, StringComparison.OrdinalIgnoreCase)))
             && (from is null || x.LastSeenMs >= from)
-            && (to is null || x.FirstSeenMs <= to));
+            && (to is null || x.FirstSeenMs <= to), out var readAtMs);
+        if (sort == "updated") return Incremental(matching, readAtMs, limit, after);
         IOrderedEnumerable<Alert> ordered = sort switch
         {
             "risk" => matching.OrderByDescending(x => x.Risk).ThenByDescending(x => x.Severity).ThenByDescending(x => x.LastSeenMs),
@@ -87,6 +118,42 @@ public static class AlertEndpoints
             alerts = page.Select(x => Summary(x)),
             nextCursor = offset + page.Count < matching.Count ? (offset + page.Count).ToString(CultureInfo.InvariantCulture) : null,
         });
+    }
+
+    /// <summary>
+    /// sort=updated: oldest change first, resumable. Alerts changed in the millisecond of the read wait for the
+    /// next call (a change in that same millisecond could still sort before the cursor), so following
+    /// nextCursor sees every change exactly once as its latest state. nextCursor is always set: keep it and
+    /// call again later; more says whether another page is ready now.
+    /// </summary>
+    private static IResult Incremental(List<Alert> matching, long readAtMs, int limit, (long Ms, string Id)? after)
+    {
+        var ready = matching.Where(a => a.UpdatedAtMs < readAtMs)
+            .OrderBy(a => a.UpdatedAtMs).ThenBy(a => a.Id, StringComparer.Ordinal).ToList();
+        var page = ready.Take(limit).ToList();
+        // Nothing ready: nothing matching changed before the read either, so the cursor moves up to it.
+        var next = page.Count > 0 ? (page[^1].UpdatedAtMs, page[^1].Id)
+            : after is { } a && a.Ms >= readAtMs - 1 ? a : (readAtMs - 1, "~");
+        return Results.Json(new
+        {
+            total = ready.Count,
+            alerts = page.Select(x => Summary(x)),
+            nextCursor = UpdatedCursor.Format(next),
+            more = ready.Count > page.Count,
+        });
+    }
+
+    /// <summary>Cursor of sort=updated: "u" + updatedAt ms + "." + id of the last alert returned.</summary>
+    private static class UpdatedCursor
+    {
+        public static string Format((long Ms, string Id) at) => "u" + at.Ms.ToString(CultureInfo.InvariantCulture) + "." + Uri.EscapeDataString(at.Id);
+
+        public static (long, string)? Parse(string text)
+        {
+            if (text.Length < 3 || text[0] != 'u' || text.IndexOf('.') is var dot && dot < 2) return null;
+            if (!long.TryParse(text.AsSpan(1, dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)) return null;
+            return (ms, Uri.UnescapeDataString(text[(dot + 1)..]));
+        }
     }
 
     private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);

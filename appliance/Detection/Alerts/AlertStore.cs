@@ -283,6 +283,20 @@ public sealed class AlertStore : ICheckpointedStore
         lock (_lock) return _alerts.Values.Where(filter).Select(a => a.Clone()).ToList();
     }
 
+    /// <summary>
+    /// As <see cref="Query"/>, and the time of the read under the same lock: every change stamped before
+    /// <paramref name="readAtMs"/> is in the result, and every later change is stamped at or after it
+    /// (changes take their time under this lock), which makes (updatedAt, id) a safe resume point.
+    /// </summary>
+    public List<Alert> Query(Func<Alert, bool> filter, out long readAtMs)
+    {
+        lock (_lock)
+        {
+            readAtMs = Now();
+            return _alerts.Values.Where(filter).Select(a => a.Clone()).ToList();
+        }
+    }
+
     public List<string> Ids()
     {
         lock (_lock) return [.. _alerts.Keys];
