@@ -109,7 +109,11 @@ public static class Program
             IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
         });
         builder.Services.AddSingleton(graph);
-        builder.Services.AddSingleton<IGraphExtractor, SshdAuthExtractor>(); // placeholder until the extraction rules land
+        // Declarative extraction rules (shipped YAML, replaced or extended from /etc/redoubt/extraction).
+        var extraction = ExtractionSetup.Load(options.Graph);
+        builder.Services.AddSingleton(extraction);
+        builder.Services.AddSingleton<RuleExtractor>();
+        builder.Services.AddSingleton<IGraphExtractor>(sp => sp.GetRequiredService<RuleExtractor>());
         builder.Services.AddSingleton<GraphStoreSink>();
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
@@ -142,6 +146,7 @@ public static class Program
         Detection.Alerts.AlertEndpoints.Map(app);
         Detection.Iocs.IocEndpoints.Map(app);
         GraphEndpoints.Map(app);
+        ExtractionSetup.Map(app);
         ConsoleFiles.Map(app);
         // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
         AccessSetup.Prepare(app, $"https://{httpBind}/");

@@ -13,6 +13,19 @@ public readonly record struct Provenance(long EventId, long ImportId)
         importId > 0 ? new(0, importId) : throw new ArgumentOutOfRangeException(nameof(importId), "import ids are > 0");
 }
 
+/// <summary>
+/// The writes a graph extractor makes: upsert a node, fold one observation of an edge. The graph
+/// store implements it; tools and tests can record or print what an extractor would write instead.
+/// </summary>
+public interface IGraphWrites
+{
+    /// <summary>The node (kind, key), created if new, seen at <paramref name="timeMs"/>, properties merged in. Returns its id.</summary>
+    long UpsertNode(NodeKind kind, string key, long timeMs, IReadOnlyDictionary<string, string>? properties = null);
+
+    /// <summary>One observation of source -type-> target.</summary>
+    void ObserveEdge(long source, EdgeType type, long target, long timeMs, Provenance provenance);
+}
+
 /// <summary>A node as the graph store holds it. Ids are dense (1, 2, 3…) in order of first sight and never change.</summary>
 public sealed record NodeRecord(long Id, NodeKind Kind, string Key, IReadOnlyDictionary<string, string> Properties, long FirstSeenMs, long LastSeenMs);
 

@@ -31,7 +31,7 @@ public sealed class GraphStoreOptions : DerivedStoreOptions
 /// Writes (<see cref="UpsertNode"/>, <see cref="ObserveEdge"/>, checkpoints) come from one applier
 /// task; reads of nodes are safe from any thread; <see cref="Edges"/> scans the KV on its own session.
 /// </summary>
-public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>
+public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>, IGraphWrites
 {
     public const string FormatKind = "redoubt-graph-store";
     public const int FormatVersion = 1;
