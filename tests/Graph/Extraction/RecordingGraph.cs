@@ -44,6 +44,16 @@ public sealed class RecordingGraph : IGraphWrites
         ids.Add(provenance.EventId);
     }
 
+    public void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance)
+    {
+        var s = _nodes[(int)source];
+        var t = _nodes[(int)target];
+        var name = $"{s.Kind}:{s.Key} -{GraphSchema.Name(type)}-> {t.Kind}:{t.Key}";
+        Edges[name] = Math.Max(1, Edges.GetValueOrDefault(name));
+        if (!Evidence.TryGetValue(name, out var ids)) Evidence[name] = ids = [];
+        ids.Add(provenance.EventId);
+    }
+
     public IEnumerable<string> Nodes => _nodes.Skip(1).Select(n => $"{n.Kind}:{n.Key}");
 
     public IReadOnlyList<string> EdgeList => Edges.Keys.Order(StringComparer.Ordinal).ToList();
@@ -79,7 +89,7 @@ public sealed class ExtractionHarness
     {
         var text = string.Join('\n', lines) + "\n";
         var pipe = PipeReader.Create(new MemoryStream(Encoding.UTF8.GetBytes(text)));
-        var (events, errors) = NdjsonIngest.ReadAsync(pipe, 1 << 22, null, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
+        var (events, _, errors) = NdjsonIngest.ReadAsync(pipe, 1 << 22, null, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
         if (errors.Count > 0) throw new InvalidDataException(string.Join("; ", errors.Select(e => $"{e.Line}: {e.Error}")));
         foreach (var e in events) Apply(e);
         return events;
