@@ -209,7 +209,8 @@ public static partial class InventoryKinds
         HostKey(Cell(row, column) ?? throw new RowException("missing_" + column, column + ": required"), column);
 
     private static string HostKey(string value, string column) =>
-        GraphKeys.Host(value) ?? throw new RowException("bad_host", $"{column}: '{value}' is not a host name or address");
+        GraphKeys.Host(value) is { } key && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '$')
+            ? key : throw new RowException("bad_host", $"{column}: '{value}' is not a host name or address");
 
     /// <summary>user@domain with the domain's first label (as the Windows logon rules key accounts); DOMAIN\user and UPNs alike.</summary>
     private static string Account(string value, string? domain, string column)

@@ -80,6 +80,12 @@ public static class InventoryReader
                 var row = reader.Current;
                 line = row.LineNumberFrom;
                 if (row.ColCount == 1 && row[0].Span.Trim().IsEmpty) continue; // a blank line
+                // Sep reads an unclosed quote to the end of the file; an odd number of quotes in the row's text says so.
+                if (row.Span.Count('"') % 2 != 0)
+                {
+                    errors.Add(new InventoryError(line, "unterminated_quote", "a quoted cell is not closed: the rest of the file was read into it"));
+                    break;
+                }
                 if (row.ColCount != columns.Length)
                 {
                     errors.Add(new InventoryError(line, "column_count", $"{row.ColCount} cells, the header has {columns.Length} columns"));

@@ -76,6 +76,15 @@ public sealed class InventoryRowsTests
     }
 
     [Fact]
+    public void An_unclosed_quote_is_an_error_at_its_line_not_a_cell_holding_the_rest_of_the_file()
+    {
+        var (graph, errors, stored) = Import("assets", "host,os\nweb1,Debian\nweb2,\"Debian\nweb3,Debian\n", json: false);
+        Assert.Equal(1, stored);
+        Assert.Equal((3, "unterminated_quote"), (Assert.Single(errors).Line, errors[0].Code));
+        Assert.Equal(["Host:web1"], graph.Nodes);
+    }
+
+    [Fact]
     public void Broken_json_keeps_the_rows_before_the_break_and_says_where_it_broke()
     {
         var (_, errors, stored) = Import("datastores", "[\n{\"datastore\":\"payroll\",\"host\":\"db1\",\"data\":[\"PII\",\"pci\"]},\n{\"datastore\": \n", json: true);
