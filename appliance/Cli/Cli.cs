@@ -20,6 +20,7 @@ public static class Cli
         ["logsources"] = new("print the shipped log-source map (copy it to /etc/redoubt/logsources.yaml to change it)",
             _ => { System.Console.Write(Detection.LogSources.LogSourceMap.EmbeddedText()); return Task.FromResult(0); }),
         ["import"] = new("import KIND FILE: send an inventory (assets, identities, vulnerabilities, reachability, datastores; CSV or JSON) to the running appliance", ImportCommand.RunAsync),
+        ["extraction"] = new("extraction show [FILE] | check DIR: print the shipped graph extraction rules, or check a rules folder", ExtractionCommand.RunAsync),
         ["check-rules"] = new("check-rules DIR...: load Sigma rules as the appliance would and list every load error", Detection.RuleCheck.RunAsync),
     };
 
