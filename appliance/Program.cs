@@ -148,7 +148,13 @@ public static class Program
             IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
         });
         builder.Services.AddSingleton(graph);
-        builder.Services.AddSingleton<IGraphExtractor, SshdAuthExtractor>(); // placeholder until the extraction rules land
+        // Declarative extraction rules (shipped YAML, replaced or extended from /etc/redoubt/extraction).
+        var extraction = ExtractionSetup.Load(options.Graph);
+        builder.Services.AddSingleton(extraction);
+        builder.Services.AddSingleton<RuleExtractor>();
+        builder.Services.AddSingleton<IGraphExtractor>(sp => sp.GetRequiredService<RuleExtractor>());
+        // Inventory rows (POST /api/v1/import/{kind}) are events too: the same sink applies them, in log order.
+        builder.Services.AddSingleton<IGraphExtractor, Graph.Import.InventoryExtractor>();
         builder.Services.AddSingleton<GraphStoreSink>();
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
@@ -205,6 +211,8 @@ public static class Program
         GraphEndpoints.Map(app);
         Summary.SummaryEndpoints.Map(app);
         ApiDocument.Map(app);
+        ExtractionSetup.Map(app);
+        Graph.Import.InventoryImport.Map(app);
         ConsoleFiles.Map(app);
         // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
         AccessSetup.Prepare(app, $"https://{httpBind}/");

@@ -15,6 +15,7 @@ public static class EventJson
         Transport.Relp => "relp",
         Transport.Forward => "forward",
         Transport.HttpNdjson => "http-ndjson",
+        Transport.InventoryImport => "import",
         _ => "unknown",
     };
 

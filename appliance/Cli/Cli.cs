@@ -22,10 +22,14 @@ public static class Cli
         ["backup"] = new("online backup of every store, from the running appliance, into a file (HTTPS API, token)", StoreCommands.BackupAsync),
         ["restore"] = new("restore a backup file into an empty data directory (appliance stopped)", StoreCommands.RestoreAsync),
         ["export"] = new("export events of a time range as NDJSON, from the running appliance (HTTPS API, token)", StoreCommands.ExportAsync),
-        ["import"] = new("import iocs FILE: load an IOC list (CSV or STIX 2.1)", ImportCommands.Import),
+        // Inventories go to the running appliance over HTTPS; IOC lists also work on a stopped data dir.
+        ["import"] = new("import KIND FILE: an inventory (assets, identities, vulnerabilities, reachability, datastores; CSV or JSON) "
+                         + "to the running appliance, or import iocs FILE --list NAME: an IOC list (CSV or STIX 2.1)",
+            args => args is ["iocs", ..] ? ImportCommands.Import(args) : ImportCommand.RunAsync(args)),
         ["version"] = new("print the version (and the VM image's)", StatusCommands.Version),
         ["logsources"] = new("print the shipped log-source map (copy it to /etc/redoubt/logsources.yaml to change it)",
             _ => { System.Console.Write(Detection.LogSources.LogSourceMap.EmbeddedText()); return Task.FromResult(0); }),
+        ["extraction"] = new("extraction show [FILE] | check DIR: print the shipped graph extraction rules, or check a rules folder", ExtractionCommand.RunAsync),
         ["check-rules"] = new("check-rules DIR...: load Sigma rules as the appliance would and list every load error", Detection.RuleCheck.RunAsync),
     };
 

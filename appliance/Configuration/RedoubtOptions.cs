@@ -87,6 +87,11 @@ public sealed class GraphOptions
     public int MemoryMiB { get; set; } = 256;
     /// <summary>FasterKV hash index; 64 MiB suits about 2 million edges and nodes (32 bytes per record).</summary>
     public int IndexMiB { get; set; } = 64;
+    /// <summary>
+    /// Folder of extraction rule files (*.yaml): a file named like a shipped one replaces it, others add
+    /// rules. Default: /etc/redoubt/extraction (REDOUBT_CONFIG_DIR/extraction). docs/graph.md, "Extraction rules".
+    /// </summary>
+    public string? ExtractionRules { get; set; }
 }
 
 public sealed class TlsOptions

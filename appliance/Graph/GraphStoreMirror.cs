@@ -48,8 +48,13 @@ public sealed class GraphStoreMirror
         LoadDuration = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         // Subscribed after the load and before the fan-out starts: nothing is missed or applied twice.
         store.NodeChanged += n => _graph.Write(w => Apply(w, n));
-        store.EdgeObserved += o => _graph.Write(w => w.ObserveEdge(EngineId(o.Source), o.Type, EngineId(o.Target), o.TimeMs,
-            o.Provenance.EventId > 0 ? Evidence.Event(o.Provenance.EventId) : Evidence.None));
+        store.EdgeObserved += o => _graph.Write(w =>
+        {
+            var evidence = o.Provenance.EventId > 0 ? Evidence.Event(o.Provenance.EventId) : Evidence.None;
+            return o.Asserted
+                ? w.AssertEdge(EngineId(o.Source), o.Type, EngineId(o.Target), o.TimeMs, Math.Max(o.TimeMs, o.LastMs), 1, evidence)
+                : w.ObserveEdge(EngineId(o.Source), o.Type, EngineId(o.Target), o.TimeMs, evidence);
+        });
     }
 
     /// <summary>Loads the store into the graph and follows it from then on. Call at start, before events are applied.</summary>

@@ -121,7 +121,7 @@ public static class StoreRecovery
             await using var log2 = EventLog.Open(new EventLogOptions { Directory = logDir });
             var graph = GraphStore.Open(GraphOptions(events, FASTER.core.CheckpointType.Snapshot));
             var options = Options.Create(new RedoubtOptions { Graph = new GraphOptions { CheckpointSeconds = 3600, CheckpointAfterEvents = long.MaxValue } });
-            var sink = new GraphStoreSink(graph, [new SshdAuthExtractor()], log2, options, NullLogger<GraphStoreSink>.Instance);
+            var sink = new GraphStoreSink(graph, [new RuleExtractor(ExtractionRuleSet.Load(null))], log2, options, NullLogger<GraphStoreSink>.Instance);
             var fanout = new EventFanout(log2, [sink], NullLogger<EventFanout>.Instance);
             var cpu0 = Cpu();
             var replay = Stopwatch.StartNew();

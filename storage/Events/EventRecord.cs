@@ -12,6 +12,8 @@ public enum Transport : byte
     Relp = 4,
     Forward = 5,
     HttpNdjson = 6,
+    /// <summary>A row of an inventory import (POST /api/v1/import/{kind}): written by the appliance itself, never by a sender.</summary>
+    InventoryImport = 7,
 }
 
 /// <summary>Marks that say the event is not what the sender meant to send. Persisted: never renumber.</summary>

@@ -13,6 +13,26 @@ public readonly record struct Provenance(long EventId, long ImportId)
         importId > 0 ? new(0, importId) : throw new ArgumentOutOfRangeException(nameof(importId), "import ids are > 0");
 }
 
+/// <summary>
+/// The writes a graph extractor makes: upsert a node, fold one observation of an edge. The graph
+/// store implements it; tools and tests can record or print what an extractor would write instead.
+/// </summary>
+public interface IGraphWrites
+{
+    /// <summary>The node (kind, key), created if new, seen at <paramref name="timeMs"/>, properties merged in. Returns its id.</summary>
+    long UpsertNode(NodeKind kind, string key, long timeMs, IReadOnlyDictionary<string, string>? properties = null);
+
+    /// <summary>One observation of source -type-> target.</summary>
+    void ObserveEdge(long source, EdgeType type, long target, long timeMs, Provenance provenance);
+
+    /// <summary>
+    /// An edge an inventory states (idempotent): created with count 1 when missing, otherwise its seen
+    /// times widened to <paramref name="firstSeenMs"/>..<paramref name="lastSeenMs"/> and the provenance
+    /// added; the count is not raised, so importing the same rows again changes nothing but the times.
+    /// </summary>
+    void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance);
+}
+
 /// <summary>A node as the graph store holds it. Ids are dense (1, 2, 3…) in order of first sight and never change.</summary>
 public sealed record NodeRecord(long Id, NodeKind Kind, string Key, IReadOnlyDictionary<string, string> Properties, long FirstSeenMs, long LastSeenMs);
 
@@ -28,8 +48,9 @@ public readonly record struct EdgeRecord(long Source, EdgeType Type, long Target
     public long[] RecentEventIds => new[] { LastEventId, SecondLastEventId, ThirdLastEventId }.Where(id => id != 0).ToArray();
 }
 
-/// <summary>One observation of an edge, as handed to <see cref="GraphStore.EdgeObserved"/> subscribers.</summary>
-public readonly record struct EdgeObservation(long Source, EdgeType Type, long Target, long TimeMs, Provenance Provenance);
+/// <summary>One observation of an edge, as handed to <see cref="GraphStore.EdgeObserved"/> subscribers;
+/// <see cref="Asserted"/>: an inventory's statement (<see cref="IGraphWrites.AssertEdge"/>), seen from TimeMs to <see cref="LastMs"/>.</summary>
+public readonly record struct EdgeObservation(long Source, EdgeType Type, long Target, long TimeMs, Provenance Provenance, bool Asserted = false, long LastMs = 0);
 
 /// <summary>
 /// Key of a graph store record (24 bytes, blittable). <see cref="Type"/> says what the record is:
@@ -93,25 +114,30 @@ public unsafe struct GraphValue
     [FieldOffset(0)] public fixed byte Bytes[Size];
 }
 
-/// <summary>RMW input: one observation.</summary>
+/// <summary>RMW input: one observation, or one assertion (an inventory row: seen TimeMs..LastMs, count not raised).</summary>
 public struct EdgeInput
 {
     public long TimeMs;
     public long EventId;
     public long ImportId;
+    public bool Assert;
+    public long LastMs;
 }
 
 /// <summary>
 /// How observations fold into an edge. Every step is commutative and associative (min, max, sum,
 /// top three distinct ids), so the result does not depend on the order in which FASTER completes
-/// operations that went to disk, and a replay gives the same record.
+/// operations that went to disk, and a replay gives the same record. Assertions (count kept, not
+/// summed) are not commutative with observations, so the store completes pending operations before
+/// and after each one: they fold in log order.
 /// </summary>
 internal static class EdgeFold
 {
     public static void Initial(ref GraphValue v, ref EdgeInput input)
     {
         v = default;
-        v.FirstSeenMs = v.LastSeenMs = input.TimeMs;
+        v.FirstSeenMs = input.TimeMs;
+        v.LastSeenMs = input.Assert ? Math.Max(input.TimeMs, input.LastMs) : input.TimeMs;
         v.Count = 1;
         v.FirstEventId = input.EventId;
         v.LastEventId = input.EventId;
@@ -120,9 +146,10 @@ internal static class EdgeFold
 
     public static void Add(ref GraphValue v, ref EdgeInput input)
     {
-        v.Count++;
+        if (!input.Assert) v.Count++;
+        var last = input.Assert ? Math.Max(input.TimeMs, input.LastMs) : input.TimeMs;
         if (input.TimeMs < v.FirstSeenMs) v.FirstSeenMs = input.TimeMs;
-        if (input.TimeMs > v.LastSeenMs) v.LastSeenMs = input.TimeMs;
+        if (last > v.LastSeenMs) v.LastSeenMs = last;
         if (input.ImportId > v.ImportId) v.ImportId = input.ImportId;
         var id = input.EventId;
         if (id == 0) return;

@@ -20,6 +20,8 @@ public enum NodeKind : ushort
     DataStore = 9,
     Domain = 10,
     Alert = 11,
+    /// <summary>A subnet (keyed by its CIDR) or a named zone, from reachability inventories.</summary>
+    Network = 12,
 }
 
 /// <summary>
@@ -45,6 +47,14 @@ public enum EdgeType : ushort
     ExposedToInternet = 11,
     /// <summary>Alert → the entity it is about.</summary>
     Raised = 12,
+    /// <summary>Domain → IpAddress (or → Domain for an alias), from DNS answers.</summary>
+    ResolvesTo = 13,
+    /// <summary>User → Host: a logon that failed (kept apart from LOGGED_ON: a failure gives an attacker nothing).</summary>
+    LogonFailed = 14,
+    /// <summary>User → IpAddress: a failed authentication came from this address.</summary>
+    AuthFailedFrom = 15,
+    /// <summary>IpAddress → Service (or Host): a firewall denied or dropped the connection.</summary>
+    ConnectionDenied = 16,
 }
 
 /// <summary>The model's names for kinds and types, as analysts write them in queries.</summary>
@@ -64,6 +74,10 @@ public static class GraphSchema
         [EdgeType.Stores] = "STORES",
         [EdgeType.ExposedToInternet] = "EXPOSED_TO_INTERNET",
         [EdgeType.Raised] = "RAISED",
+        [EdgeType.ResolvesTo] = "RESOLVES_TO",
+        [EdgeType.LogonFailed] = "LOGON_FAILED",
+        [EdgeType.AuthFailedFrom] = "AUTH_FAILED_FROM",
+        [EdgeType.ConnectionDenied] = "CONNECTION_DENIED",
     };
 
     private static readonly Dictionary<string, EdgeType> EdgesByName = EdgeNames.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);

@@ -31,7 +31,7 @@ public sealed class GraphStoreOptions : DerivedStoreOptions
 /// Writes (<see cref="UpsertNode"/>, <see cref="ObserveEdge"/>, checkpoints) come from one applier
 /// task; reads of nodes are safe from any thread; <see cref="Edges"/> scans the KV on its own session.
 /// </summary>
-public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>
+public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>, IGraphWrites
 {
     public const string FormatKind = "redoubt-graph-store";
     public const int FormatVersion = 1;
@@ -49,7 +49,7 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>
     private readonly Dictionary<(NodeKind, string), long> _ids = new();
     private readonly List<NodeState> _dirty = [];
     private readonly ArrayBufferWriter<byte> _blob = new(256);
-    private long _edgesAtOpen, _observations;
+    private long _edgesAtOpen, _observations, _assertions;
     private int _sinceCompletePending;
 
     /// <summary>Raised on the applier task after each observation (the in-memory graph follows it live).</summary>
@@ -62,6 +62,8 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>
     public long EdgeCount => _edgesAtOpen + Interlocked.Read(ref _functions.Created);
     /// <summary>Sum of all edge counts: every observation ever folded in.</summary>
     public long Observations => Interlocked.Read(ref _observations);
+    /// <summary>Edge assertions (inventory rows) folded in since open.</summary>
+    public long Assertions => Interlocked.Read(ref _assertions);
     /// <summary>How long the open took (recovery plus loading the nodes); perf/ reports it.</summary>
     public TimeSpan OpenDuration { get; }
 
@@ -149,6 +151,25 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>
             _sinceCompletePending = 0;
         }
         EdgeObserved?.Invoke(new EdgeObservation(source, type, target, timeMs, provenance));
+    }
+
+    /// <summary>An inventory's statement of an edge (see <see cref="IGraphWrites.AssertEdge"/>), folded in log order.</summary>
+    public void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance)
+    {
+        if (!Enum.IsDefined(type)) throw new ArgumentOutOfRangeException(nameof(type), type, "unknown edge type");
+        var count = NodeCount;
+        if (source < 1 || source > count) throw new ArgumentOutOfRangeException(nameof(source), source, "no such node");
+        if (target < 1 || target > count) throw new ArgumentOutOfRangeException(nameof(target), target, "no such node");
+        if (firstSeenMs > lastSeenMs) throw new ArgumentOutOfRangeException(nameof(firstSeenMs), firstSeenMs, "first seen is after last seen");
+        // Not commutative with observations (the count is kept, not summed): nothing may be pending around it.
+        if (_sinceCompletePending > 0) { _session.CompletePending(wait: true); _sinceCompletePending = 0; }
+        var key = GraphKey.Edge(source, type, target);
+        var input = new EdgeInput { TimeMs = firstSeenMs, LastMs = lastSeenMs, EventId = provenance.EventId, ImportId = provenance.ImportId, Assert = true };
+        var status = _session.RMW(ref key, ref input);
+        if (status.IsFaulted) throw new InvalidOperationException($"{What}: RMW of edge {source}-{type}->{target} faulted");
+        if (status.IsPending) _session.CompletePending(wait: true);
+        Interlocked.Increment(ref _assertions);
+        EdgeObserved?.Invoke(new EdgeObservation(source, type, target, firstSeenMs, provenance, Asserted: true, LastMs: lastSeenMs));
     }
 
     public bool TryFindNode(NodeKind kind, string key, out long id)

@@ -103,31 +103,27 @@ public sealed partial class GraphRecoveryTests
         return new EdgeKey($"{s.Kind}:{s.Key}", GraphSchema.Name(e.Type), $"{t.Kind}:{t.Key}");
     }
 
-    // The user may hold spaces: the corpus has "Failed password for invalid user  0101 from 5.188.10.180 ...".
-    [GeneratedRegex(@"^(Accepted|Failed) \S+ for (invalid user )?(?<user>.+?) from (?<ip>[0-9.]+) port \d+")]
-    private static partial Regex AuthAttempt();
+    [GeneratedRegex(@"^(?<source>.+) -(?<type>[A-Z_]+)-> (?<target>.+)$")]
+    private static partial Regex EdgeText();
 
-    /// <summary>What the sshd lines in the log say, written from the corpus's own format, not from the extractor.</summary>
+    /// <summary>
+    /// What the sshd and PAM lines in the log say, read by <see cref="Extraction.OpenSshTruth"/> (regexes
+    /// written from the lines' own formats, not from the extraction rules).
+    /// </summary>
     private static Dictionary<EdgeKey, ExpectedEdge> Fold(List<JsonElement> events)
     {
         var edges = new Dictionary<EdgeKey, List<(long Id, long Time)>>();
         foreach (var e in events)
         {
-            if (e.GetProperty("app").GetString() != "sshd") continue;
-            var m = AuthAttempt().Match(e.GetProperty("message").GetString() ?? "");
-            if (!m.Success) continue;
             var id = e.GetProperty("id").GetInt64();
             var time = e.GetProperty("time").GetDateTimeOffset().ToUnixTimeMilliseconds();
-            var host = "Host:" + e.GetProperty("host").GetString()!.ToLowerInvariant();
-            var ip = "IpAddress:" + m.Groups["ip"].Value;
-            var user = "User:" + m.Groups["user"].Value;
-            Add(new EdgeKey(ip, "CONNECTED_TO", host));
-            if (m.Groups[1].Value == "Accepted")
+            foreach (var text in Extraction.OpenSshTruth.Edges(e.GetProperty("host").GetString()!, e.GetProperty("message").GetString() ?? ""))
             {
-                Add(new EdgeKey(user, "AUTHENTICATED_FROM", ip));
-                Add(new EdgeKey(user, "LOGGED_ON", host));
+                var m = EdgeText().Match(text);
+                var key = new EdgeKey(m.Groups["source"].Value, m.Groups["type"].Value, m.Groups["target"].Value);
+                if (!edges.TryGetValue(key, out var l)) edges[key] = l = [];
+                l.Add((id, time));
             }
-            void Add(EdgeKey key) { if (!edges.TryGetValue(key, out var l)) edges[key] = l = []; l.Add((id, time)); }
         }
         return edges.ToDictionary(kv => kv.Key, kv => new ExpectedEdge(
             kv.Value.Count, kv.Value.Min(o => o.Time), kv.Value.Max(o => o.Time), kv.Value.Min(o => o.Id),

@@ -14,7 +14,7 @@ public sealed class GraphSchemaTests
     {
         Assert.Equal(
             [(1, "Host"), (2, "IpAddress"), (3, "User"), (4, "Group"), (5, "Process"), (6, "Service"), (7, "Software"),
-             (8, "Vulnerability"), (9, "DataStore"), (10, "Domain"), (11, "Alert")],
+             (8, "Vulnerability"), (9, "DataStore"), (10, "Domain"), (11, "Alert"), (12, "Network")],
             GraphSchema.NodeKinds.Select(k => ((int)k, GraphSchema.Name(k))));
     }
 
@@ -23,7 +23,8 @@ public sealed class GraphSchemaTests
     {
         Assert.Equal(
             [(1, "HAS_IP"), (2, "LOGGED_ON"), (3, "AUTHENTICATED_FROM"), (4, "CONNECTED_TO"), (5, "MEMBER_OF"), (6, "ADMIN_TO"),
-             (7, "CAN_REACH"), (8, "RUNS"), (9, "HAS_VULNERABILITY"), (10, "STORES"), (11, "EXPOSED_TO_INTERNET"), (12, "RAISED")],
+             (7, "CAN_REACH"), (8, "RUNS"), (9, "HAS_VULNERABILITY"), (10, "STORES"), (11, "EXPOSED_TO_INTERNET"), (12, "RAISED"),
+             (13, "RESOLVES_TO"), (14, "LOGON_FAILED"), (15, "AUTH_FAILED_FROM"), (16, "CONNECTION_DENIED")],
             GraphSchema.EdgeTypes.Select(t => ((int)t, GraphSchema.Name(t))));
     }
 

@@ -275,6 +275,24 @@ public sealed class ApplianceProcess : IAsyncDisposable
         throw new TimeoutException($"store holds {seen} events, expected {count}\n{Output}");
     }
 
+    /// <summary>
+    /// Waits until the graph sink has applied every committed event (the in-memory graph follows the
+    /// store on the same task, so it is caught up too); returns the sink's stats entry.
+    /// </summary>
+    public async Task<JsonElement> WaitGraphCaughtUpAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var stats = await StatsAsync();
+            var graph = stats.GetProperty("stores").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "graph");
+            if (graph.GetProperty("appliedUntil").GetInt64() == stats.GetProperty("committedUntil").GetInt64() && stats.GetProperty("events").GetInt64() > 0)
+                return graph;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("graph did not catch up: " + graph + "\n" + Output);
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Every stored event (newest first), following cursors.</summary>
     public async Task<List<JsonElement>> AllEventsAsync(string filter = "")
     {

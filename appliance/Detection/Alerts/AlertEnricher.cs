@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Threading.Channels;
 using Redoubt.Graph.Algorithms;
 using Redoubt.Graph.Engine;
@@ -64,18 +63,30 @@ public sealed class AlertEnricher : BackgroundService
         }
     }
 
-    /// <summary>The graph nodes an alert's entities are: host, user, addresses (an IP indicator too).</summary>
-    public static IEnumerable<(string Entity, string Value, NodeKind Kind, string Key)> Nodes(Alert alert)
+    /// <summary>
+    /// The graph nodes an alert's entities are: host, user, addresses (an IP indicator too), keyed as the
+    /// extraction keys them (Graph.Extraction.GraphKeys). An account without a domain is local to the
+    /// alert's host (user@host, as the Linux logon rules write it) unless the graph knows only the bare name.
+    /// </summary>
+    public static IEnumerable<(string Entity, string Value, NodeKind Kind, string Key)> Nodes(Alert alert, GraphSnapshot? g = null)
     {
+        var host = alert.Entities.TryGetValue("host", out var h) ? Graph.Extraction.GraphKeys.Host(h) : null;
         foreach (var (entity, value) in alert.Entities)
         {
             if (value.Length == 0) continue;
             switch (entity)
             {
-                case "host": yield return (entity, value, NodeKind.Host, value.ToLowerInvariant()); break;
-                case "user": yield return (entity, value, NodeKind.User, value); break;
-                case "src_ip" or "dst_ip" or "indicator" when IPAddress.TryParse(value, out var ip):
-                    yield return (entity, value, NodeKind.IpAddress, ip.ToString()); break;
+                case "host" when host is not null: yield return (entity, value, NodeKind.Host, host); break;
+                case "user" when Graph.Extraction.GraphKeys.User(value) is { } user:
+                    if (host is not null && !user.Contains('@'))
+                    {
+                        var local = user + "@" + host;
+                        if (g is null || g.TryFind(NodeKind.User, local, out _) || !g.TryFind(NodeKind.User, user, out _)) user = local;
+                    }
+                    yield return (entity, value, NodeKind.User, user);
+                    break;
+                case "src_ip" or "dst_ip" or "indicator" when Graph.Extraction.GraphKeys.Ip(value, keepLocal: true) is { } ip:
+                    yield return (entity, value, NodeKind.IpAddress, ip); break;
             }
         }
     }
@@ -83,7 +94,7 @@ public sealed class AlertEnricher : BackgroundService
     /// <summary>Writes the Alert node and its RAISED edges, then reads the context from a snapshot.</summary>
     public AlertContext Link(Alert alert)
     {
-        var nodes = Nodes(alert).ToList();
+        var nodes = Nodes(alert, _graph.Snapshot).ToList();
         var evidence = alert.Evidence.Count > 0 && alert.Evidence[0] > 0 ? Evidence.Event(alert.Evidence[0]) : Evidence.None;
         var seen = alert.LastSeenMs;
         var alertNode = _graph.Write(w =>
@@ -101,7 +112,7 @@ public sealed class AlertEnricher : BackgroundService
     {
         var context = new AlertContext { ComputedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), AlertNode = alertNode };
         var jewels = AttackPaths.CrownJewels(g);
-        foreach (var (entity, value, kind, key) in Nodes(alert))
+        foreach (var (entity, value, kind, key) in Nodes(alert, g))
         {
             var e = new EntityContext { Entity = entity, Value = value, NodeKind = kind.ToString() };
             context.Entities.Add(e);

@@ -90,17 +90,20 @@ public sealed class GraphWriter
     /// <summary>An edge stated by an import: created when missing, otherwise widened; its count never goes down and a re-import does not bump it.</summary>
     public int AssertEdge(int source, EdgeType type, int target, EdgeAssertion a)
     {
-        Check(source, type, target);
-        var first = a.FirstSeenMs ?? a.AtMs;
-        var last = a.LastSeenMs ?? a.AtMs;
         if (a.Count is < 1) throw new ArgumentOutOfRangeException(nameof(a), a.Count, "count is at least 1");
-        var raw = Evidence.Import(a.ImportId).Raw;
+        return AssertEdge(source, type, target, a.FirstSeenMs ?? a.AtMs, a.LastSeenMs ?? a.AtMs, a.Count ?? 1, Evidence.Import(a.ImportId));
+    }
+
+    /// <summary>The same, with any evidence (an inventory row stored as an event: the graph store's assertions).</summary>
+    public int AssertEdge(int source, EdgeType type, int target, long firstSeenMs, long lastSeenMs, int count, Evidence evidence)
+    {
+        Check(source, type, target);
         var edges = _graph.Edges;
         var e = _graph.FindEdge(source, type, target);
-        if (e < 0) return Added(source, type, target, a.Count ?? 1, first, last, raw);
-        edges.Seen(e) = Math.Max(edges.Seen(e), a.Count ?? 1);
-        Widen(edges, e, first, last);
-        AddEvidence(edges, e, raw);
+        if (e < 0) return Added(source, type, target, count, firstSeenMs, lastSeenMs, evidence.Raw);
+        edges.Seen(e) = Math.Max(edges.Seen(e), count);
+        Widen(edges, e, firstSeenMs, lastSeenMs);
+        AddEvidence(edges, e, evidence.Raw);
         return e;
     }
 
