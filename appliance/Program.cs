@@ -6,6 +6,8 @@ using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Hosting;
 using Redoubt.Console;
+using Redoubt.Graph;
+using Redoubt.Graph.Api;
 using Redoubt.Detection;
 using Redoubt.Graph.Extraction;
 using Redoubt.Graph.Store;
@@ -117,6 +119,9 @@ public static class Program
         builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFanout>());
+        // The in-memory security graph: loaded from the graph store now, before the fan-out replays
+        // anything, then following it; many concurrent readers (Graph section of the configuration).
+        builder.AddGraph(graph);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
@@ -131,6 +136,7 @@ public static class Program
         app.UseRouting();
         app.UseMiddleware<AccessMiddleware>();
         ApiEndpoints.Map(app);
+        GraphEndpoints.Map(app);
         AccessSetup.MapEndpoints(app);
         DetectionEndpoints.Map(app);
         ConsoleFiles.Map(app);

@@ -2,5 +2,6 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project perf -- --filter '*'   (see perf/RESULTS.md)
 if (args is ["probe", var data]) { Redoubt.Perf.Detection.Probe.Run(data); return; }
+if (args is ["graph-bench", ..]) { Redoubt.Perf.Graph.GraphBench.Run(args[1..]); return; }
 if (args is ["store-recovery", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.StoreRecovery.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

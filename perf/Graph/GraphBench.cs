@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Runtime;
+using Redoubt.Graph.Algorithms;
+using Redoubt.Graph.Engine;
+using Redoubt.Storage.Graph;
+
+namespace Redoubt.Perf.Graph;
+
+/// <summary>
+/// `graph-bench [--small] [--out FILE]`: builds the synthetic enterprise, loads it into the engine and
+/// into SQLite, and times each query on both in the same run. Prints a markdown report (perf/RESULTS.md keeps the figures).
+/// </summary>
+public static class GraphBench
+{
+    public static void Run(string[] args)
+    {
+        var small = args.Contains("--small");
+        var scale = small ? 0.1 : 1.0;
+        var cap = TimeSpan.FromSeconds(small ? 10 : 20);
+        var report = new List<string>();
+        void Say(string line) { System.Console.WriteLine(line); report.Add(line); }
+        var total = Stopwatch.StartNew();
+
+        Say($"# Graph engine vs SQLite recursive CTE ({(small ? "--small, " : "")}scale {scale})");
+        Say($"load average at start: {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Say($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC; CTE cap {cap.TotalSeconds:0} s");
+
+        var clock = Stopwatch.StartNew();
+        var gen = new EnterpriseGenerator(scale);
+        Say($"generated {gen.Nodes.Count:N0} nodes, {gen.EdgeCount:N0} edge observations in {clock.Elapsed.TotalSeconds:0.0} s");
+
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        var before = GC.GetTotalMemory(true);
+        clock.Restart();
+        var engine = gen.LoadEngine();
+        var loadSeconds = clock.Elapsed.TotalSeconds;
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        var after = GC.GetTotalMemory(true);
+        var g = engine.Snapshot;
+        var (nodeBytes, edgeBytes, indexBytes) = engine.ArrayBytes;
+        Say($"engine: {g.NodeCount:N0} nodes, {g.EdgeCount:N0} edges loaded and compacted in {loadSeconds:0.0} s");
+        Say($"memory: edge arrays {(double)edgeBytes / g.EdgeCount:0.0} B/edge + writer index {(double)indexBytes / g.EdgeCount:0.0} B/edge = {(double)(edgeBytes + indexBytes) / g.EdgeCount:0.0} B/edge; " +
+            $"node arrays {(double)nodeBytes / g.NodeCount:0.0} B/node; GC heap growth for the whole engine (nodes, key index, edges; key strings shared) {(after - before) / (double)g.EdgeCount:0.0} B/edge ({(after - before) / 1e6:0} MB)");
+
+        clock.Restart();
+        using var sqlite = new SqliteBaseline(g, Path.Combine(Path.GetTempPath(), $"redoubt-graph-bench-{Environment.ProcessId}.db"));
+        Say($"sqlite: {g.EdgeCount:N0} edges + {sqlite.StepRows:N0} attack-step rows loaded and indexed in {sqlite.LoadTime.TotalSeconds:0.0} s ({new FileInfo(sqlite.File).Length / 1e6:0} MB file)");
+
+        static double Median(List<double> xs) { xs.Sort(); return xs.Count == 0 ? double.NaN : xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2; }
+        // Every figure is the query's CPU time on its thread (see CpuClock); wall time is printed alongside for the blast radius.
+        var wallSamples = new List<double>();
+        double Time(Action a) { var w = Stopwatch.StartNew(); var c = CpuClock.NowMs(); a(); var cpu = CpuClock.NowMs() - c; wallSamples.Add(w.Elapsed.TotalMilliseconds); return cpu; }
+        var rows = new List<string>();
+        void Row(string query, double engineMs, string sqliteText, double? sqliteMs, bool sqliteCapped, string check)
+    {
+            var ratio = sqliteMs is { } s ? (sqliteCapped ? "> " : "") + $"{s / engineMs:N0}x" : "n/a";
+            rows.Add($"| {query} | {engineMs:0.00} ms | {sqliteText} | {ratio} | {check} |");
+        }
+        var unlimited = QueryBudget.Unlimited;
+
+        // Blast radius, 6 hops, from ordinary users.
+        var rng = new Random(7);
+        var starts = Enumerable.Range(0, 5).Select(_ => gen.Users[rng.Next(gen.Users.Length)]).ToList();
+        var engineTimes = new List<double>();
+        wallSamples.Clear();
+        var reachedCounts = new List<int>();
+        foreach (var s in starts)
+    {
+            BlastRadius.Run(g, [s], 6, null, EdgeFilter.All, unlimited()); // warm-up
+            for (var i = 0; i < 3; i++)
+            {
+                BlastRadiusResult? r = null;
+                engineTimes.Add(Time(() => r = BlastRadius.Run(g, [s], 6, null, EdgeFilter.All, unlimited())));
+                if (i == 0) reachedCounts.Add(r!.Reached.Count);
+            }
+        }
+        var blastWall = wallSamples.ToList();
+        var cteTimes = new List<double>();
+        var capped = false;
+        var agree = true;
+        for (var i = 0; i < 3; i++)
+    {
+            var c0 = CpuClock.NowMs();
+            var (count, _) = sqlite.BlastRadius(starts[i], 6, cap);
+            var ms = CpuClock.NowMs() - c0;
+            cteTimes.Add(ms);
+            if (count is null) capped = true;
+            else agree &= count == reachedCounts[i];
+        }
+        Row($"blast radius, 6 hops, from a user (reached {string.Join("/", reachedCounts.Take(3))}… nodes)", Median(engineTimes),
+            capped ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(cteTimes):N0} ms", Median(cteTimes), capped,
+            capped ? "engine only" : agree ? "same reach sets" : "**COUNTS DIFFER**");
+
+        // Shortest attack path from a user to a crown jewel.
+        var pairFrom = starts[0];
+        GraphPath? best = null;
+        foreach (var j in gen.CrownJewels)
+    {
+            var r = ShortestPaths.Find(g, PathEnds.Between(pairFrom, j), 1, null, EdgeFilter.All, unlimited());
+            if (r.Paths.Count > 0 && (best is null || r.Paths[0].Cost < best.Cost)) best = r.Paths[0];
+        }
+        if (best is not null)
+    {
+            var target = best.Target;
+            var times = new List<double>();
+            for (var i = 0; i < 9; i++) times.Add(Time(() => ShortestPaths.Find(g, PathEnds.Between(pairFrom, target), 1, null, EdgeFilter.All, unlimited())));
+            var k = new List<double>();
+            for (var i = 0; i < 5; i++) k.Add(Time(() => ShortestPaths.Find(g, PathEnds.Between(pairFrom, target), 10, null, EdgeFilter.All, unlimited())));
+            var c0 = CpuClock.NowMs();
+            var (cost, _) = sqlite.ShortestPath(pairFrom, target, best.Hops, cap);
+            var ms = CpuClock.NowMs() - c0;
+            Row($"shortest attack path, user → crown jewel ({best.Hops} hops, cost {best.Cost / 1000.0})", Median(times),
+                cost is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{ms:N0} ms", ms, cost is null,
+                cost is null ? "engine only" : cost == best.Cost ? "same cost" : $"**CTE {cost}**");
+            rows.Add($"| 10 shortest attack paths (Yen), same pair | {Median(k):0.00} ms | – | – | – |");
+        }
+
+        // Top-10 attack paths from internet-facing hosts to crown jewels, at most 6 hops.
+        var ends = new PathEnds(AttackPaths.DefaultSources(g, false), AttackPaths.CrownJewels(g));
+        var top = AttackPaths.Run(g, ends, 10, 6, EdgeFilter.All, unlimited());
+        var topTimes = new List<double>();
+        for (var i = 0; i < 5; i++) topTimes.Add(Time(() => AttackPaths.Run(g, ends, 10, 6, EdgeFilter.All, unlimited())));
+        var t0 = CpuClock.NowMs();
+        var (sum, _) = sqlite.TopAttackPaths(6, cap);
+        var topMs = CpuClock.NowMs() - t0;
+        Row($"top-10 attack paths, {ends.Sources.Count} internet-facing → {ends.Targets.Count} crown jewels, ≤ 6 hops", Median(topTimes),
+            sum is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{topMs:N0} ms", topMs, sum is null,
+            sum is null ? "engine only" : sum == top.Paths.Sum(p => p.Cost) ? "same 10 costs" : $"**CTE sum {sum} vs {top.Paths.Sum(p => p.Cost)}**");
+
+        // 3-hop pattern: (u:User)-[:MEMBER_OF]->(g:Group)-[:ADMIN_TO]->(h:Host)-[:STORES]->(d:DataStore {crown_jewel}).
+        long Pattern()
+    {
+            var pairs = new HashSet<long>();
+            foreach (var d in ends.Targets)
+                foreach (var st in g.In(d))
+                {
+                    if (st.Type != EdgeType.Stores || g.Kind(st.Peer) != NodeKind.Host) continue;
+                    foreach (var ad in g.In(st.Peer))
+                    {
+                        if (ad.Type != EdgeType.AdminTo || g.Kind(ad.Peer) != NodeKind.Group) continue;
+                        foreach (var m in g.In(ad.Peer))
+                            if (m.Type == EdgeType.MemberOf && g.Kind(m.Peer) == NodeKind.User) pairs.Add(((long)m.Peer << 32) | (uint)d);
+                    }
+                }
+            return pairs.Count;
+        }
+        var patternCount = Pattern();
+        var patternTimes = new List<double>();
+        for (var i = 0; i < 9; i++) patternTimes.Add(Time(() => Pattern()));
+        var patternCte = new List<double>();
+        long? cteCount = null;
+        for (var i = 0; i < 3; i++) { var c0 = CpuClock.NowMs(); var (c, _) = sqlite.ThreeHopPattern(cap); cteCount = c; patternCte.Add(CpuClock.NowMs() - c0); }
+        Row($"3-hop pattern user-MEMBER_OF→group-ADMIN_TO→host-STORES→crown jewel ({patternCount:N0} pairs)", Median(patternTimes),
+            cteCount is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(patternCte):N0} ms", Median(patternCte), cteCount is null,
+            cteCount is null ? "engine only" : cteCount == patternCount ? "same pairs" : $"**CTE {cteCount}**");
+
+        // Choke points over the same sources and targets (no SQL counterpart).
+        var chokeTimes = new List<double>();
+        ChokePointsResult? choke = null;
+        for (var i = 0; i < 3; i++) chokeTimes.Add(Time(() => choke = ChokePoints.Run(g, ends, 20, EdgeFilter.All, unlimited())));
+        rows.Add($"| choke points, {choke!.SourcesDone} sources × {ends.Targets.Count} jewels ({choke.Pairs:N0} pairs) | {Median(chokeTimes):0.00} ms | – | – | – |");
+
+        Say("");
+        Say("| query | engine (median) | SQLite CTE | ratio | cross-check |");
+        Say("|---|---|---|---|---|");
+        foreach (var r in rows) Say(r);
+        Say("");
+        Say("Times are CPU time of the query's thread; the cap on SQLite is wall time.");
+        Say($"blast radius engine CPU samples: {string.Join(", ", engineTimes.Select(t => t.ToString("0.0")))} ms; wall: {string.Join(", ", blastWall.Select(t => t.ToString("0")))} ms; CTE CPU: {string.Join(", ", cteTimes.Select(t => t.ToString("0")))} ms");
+        Say($"whole run {total.Elapsed.TotalSeconds:0} s");
+        if (args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() is { } outFile) File.WriteAllLines(outFile, report);
+    }
+}

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Redoubt.Graph.Extraction;
+using Redoubt.Tests.Graph.Reference;
+using Redoubt.Tests.Support;
+
+namespace Redoubt.Tests.Graph.Api;
+
+/// <summary>The graph API of the real appliance process: fed by real sshd logs through syslog and by the BloodHound fixture through the import.</summary>
+public sealed class GraphApiTests
+{
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> Send(ApplianceProcess app, HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await app.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    private static async Task<JsonElement> Ok(ApplianceProcess app, HttpMethod method, string path, string? json = null)
+    {
+        var (status, body) = await Send(app, method, path, json);
+        Assert.True(status == HttpStatusCode.OK, $"{method} {path}: {(int)status} {body}\n{app.Output}");
+        return body;
+    }
+
+    private static string Q(string s) => Uri.EscapeDataString(s);
+
+    [Fact]
+    public async Task Sshd_logons_sent_over_syslog_become_queryable_edges_whose_evidence_opens_the_events_and_survive_a_restart()
+    {
+        var truth = Loghub.Load("OpenSSH");
+        var attempts = truth.Where(t => SshdAuthExtractor.TryParse(t.ExpectedMessage, out _, out _, out _)).ToList();
+        var addresses = attempts.Select(t => { SshdAuthExtractor.TryParse(t.ExpectedMessage, out _, out _, out var ip); return ip; }).Distinct().ToList();
+        Assert.True(addresses.Count > 10);
+        var dataDir = Directory.CreateTempSubdirectory("redoubt-graph-api-").FullName;
+        try
+        {
+            List<string> reachedBefore;
+            await using (var app = await ApplianceProcess.StartAsync(dataDir))
+            {
+                await Senders.SendTcpLinesAsync(app.SyslogPort, truth.Select(t => t.Raw));
+                await app.WaitForEventCountAsync(truth.Count);
+                var expectedEdges = addresses.Count + 2; // every address reached the host; fztu logged on from one of them
+                await WaitUntil(async () => (await Ok(app, HttpMethod.Get, "/api/v1/graph/stats")).GetProperty("edges").GetInt32() >= expectedEdges, app);
+
+                var hood = await Ok(app, HttpMethod.Get, "/api/v1/graph/neighbourhood?node=Host:labsz&direction=in&types=CONNECTED_TO&limit=10000");
+                Assert.Null(hood.GetProperty("truncated").GetString());
+                reachedBefore = hood.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node").GetProperty("ref").GetString()!).Order().ToList();
+                Assert.Equal(addresses.Select(a => "IpAddress:" + a).Append("Host:labsz").Order(), reachedBefore);
+
+                // The one accepted logon: its edge names the event, and the event is the log line.
+                var user = await Ok(app, HttpMethod.Get, "/api/v1/graph/nodes?kind=User&key=fztu");
+                var logon = user.GetProperty("out").EnumerateArray().Single(e => e.GetProperty("type").GetString() == "LOGGED_ON");
+                Assert.Equal("Host:labsz", logon.GetProperty("to").GetString());
+                var eventId = logon.GetProperty("evidence").GetProperty("events").EnumerateArray().Single().GetInt64();
+                var ev = await app.GetJsonAsync($"/api/v1/events/{eventId}");
+                Assert.StartsWith("Accepted password for fztu from 119.137.62.142", ev.GetProperty("message").GetString());
+
+                // fztu's blast radius: the host (a logon foothold) and the address it came from is not an attack step out of the user.
+                var blast = await Ok(app, HttpMethod.Get, "/api/v1/graph/blast-radius?node=User:fztu&depth=2");
+                var first = blast.GetProperty("reached").EnumerateArray().First();
+                Assert.Equal("Host:labsz", first.GetProperty("node").GetProperty("ref").GetString());
+                Assert.Equal(3.0, first.GetProperty("cost").GetDouble());
+                Assert.Equal(0, await app.StopAsync()); // SIGTERM: the graph store takes its final checkpoint
+            }
+
+            // The store was checkpointed at shutdown; the new process rebuilds the graph from it.
+            await using (var again = await ApplianceProcess.StartAsync(dataDir))
+            {
+                var stats = await Ok(again, HttpMethod.Get, "/api/v1/graph/stats");
+                Assert.True(stats.GetProperty("loadedFromStore").GetProperty("edges").GetInt64() >= addresses.Count + 2, stats.ToString());
+                var hood = await Ok(again, HttpMethod.Get, "/api/v1/graph/neighbourhood?node=Host:labsz&direction=in&types=CONNECTED_TO&limit=10000");
+                Assert.Equal(reachedBefore, hood.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node").GetProperty("ref").GetString()!).Order());
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
+    public async Task The_bloodhound_fixture_imported_over_http_answers_path_queries_with_evidence()
+    {
+        await using var app = await ApplianceProcess.StartAsync();
+        var import = await Ok(app, HttpMethod.Post, "/api/v1/graph/import", new BloodHoundFixture().Document.ToJsonString());
+        Assert.Equal(0, import.GetProperty("rejected").GetInt32());
+        Assert.False(import.GetProperty("persisted").GetBoolean());
+
+        var dfm = Q("User:DFM@TESTLAB.LOCAL");
+        var da = Q("Group:DOMAIN ADMINS@TESTLAB.LOCAL");
+        var paths = await Ok(app, HttpMethod.Get, $"/api/v1/graph/shortest-paths?source={dfm}&target={da}&k=3");
+        var list = paths.GetProperty("paths").EnumerateArray().ToList();
+        Assert.Equal([3.1, 5.1], list.Select(p => p.GetProperty("cost").GetDouble()));
+        var best = list[0];
+        Assert.Equal(["User:DFM@TESTLAB.LOCAL", "Host:WIN10.TESTLAB.LOCAL", "User:ADMINISTRATOR@TESTLAB.LOCAL", "Group:DOMAIN ADMINS@TESTLAB.LOCAL"],
+            best.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("ref").GetString()));
+        Assert.Equal([("ADMIN_TO", "forward"), ("LOGGED_ON", "reverse"), ("MEMBER_OF", "forward")],
+            best.GetProperty("edges").EnumerateArray().Select(e => (e.GetProperty("type").GetString(), e.GetProperty("traversed").GetString())));
+        Assert.All(best.GetProperty("edges").EnumerateArray(), e =>
+            Assert.Equal("bloodhound-ce-test-fixtures-v6", e.GetProperty("evidence").GetProperty("imports")[0].GetProperty("source").GetString()));
+
+        var single = await Ok(app, HttpMethod.Get, $"/api/v1/graph/shortest-path?source={dfm}&target={da}");
+        Assert.Single(single.GetProperty("paths").EnumerateArray());
+
+        // POST takes the same parameters as a JSON object; lists are arrays.
+        var attack = await Ok(app, HttpMethod.Post, "/api/v1/graph/attack-paths", JsonSerializer.Serialize(new
+        {
+            source = new[] { "User:DFM@TESTLAB.LOCAL", "User:WRITEDACLTEST@TESTLAB.LOCAL" },
+            target = new[] { "Group:DOMAIN ADMINS@TESTLAB.LOCAL" },
+            k = 5,
+        }));
+        Assert.Equal([3.1, 5.1, 5.1], attack.GetProperty("paths").EnumerateArray().Select(p => p.GetProperty("cost").GetDouble()));
+        var choke = await Ok(app, HttpMethod.Get, $"/api/v1/graph/choke-points?source={dfm}&source={Q("User:WRITEDACLTEST@TESTLAB.LOCAL")}&target={da}&limit=2");
+        Assert.Equal(2, choke.GetProperty("pairs").GetInt32());
+        Assert.Equal(["Host:WIN10.TESTLAB.LOCAL", "User:ADMINISTRATOR@TESTLAB.LOCAL"],
+            choke.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node").GetProperty("ref").GetString()).Order(StringComparer.Ordinal));
+
+        var cut = await Ok(app, HttpMethod.Get, $"/api/v1/graph/blast-radius?node={dfm}&limit=2");
+        Assert.Equal("budget", cut.GetProperty("truncated").GetString());
+        Assert.Equal("results", cut.GetProperty("budgetHit").GetString());
+        Assert.Equal(2, cut.GetProperty("reached").GetArrayLength());
+
+        var search = await Ok(app, HttpMethod.Get, "/api/v1/graph/nodes?kind=Host&q=testlab");
+        Assert.Equal(4, search.GetProperty("nodes").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Bad_requests_get_a_stable_code_and_a_reason()
+    {
+        await using var app = await ApplianceProcess.StartAsync();
+        await Ok(app, HttpMethod.Post, "/api/v1/graph/import", """{"source":"t","nodes":[{"kind":"Host","key":"a"}]}""");
+
+        async Task Refused(HttpMethod method, string path, HttpStatusCode status, string code, string? body = null)
+        {
+            var (s, json) = await Send(app, method, path, body);
+            Assert.True(s == status && json.GetProperty("error").GetString() == code, $"{method} {path}: {(int)s} {json}");
+            Assert.False(string.IsNullOrWhiteSpace(json.GetProperty("message").GetString()));
+        }
+        await Refused(HttpMethod.Get, "/api/v1/graph/neighbourhood?node=Host:nope", HttpStatusCode.NotFound, "unknown_node");
+        await Refused(HttpMethod.Get, "/api/v1/graph/neighbourhood?node=Printer:a", HttpStatusCode.BadRequest, "bad_parameter");
+        await Refused(HttpMethod.Get, "/api/v1/graph/neighbourhood?node=Host:a&hops=99", HttpStatusCode.BadRequest, "bad_parameter");
+        await Refused(HttpMethod.Get, "/api/v1/graph/neighbourhood?node=Host:a&hop=2", HttpStatusCode.BadRequest, "unknown_parameter");
+        await Refused(HttpMethod.Get, "/api/v1/graph/blast-radius?node=Host:a&types=OWNS", HttpStatusCode.BadRequest, "bad_parameter");
+        await Refused(HttpMethod.Get, "/api/v1/graph/shortest-path?source=Host:a", HttpStatusCode.BadRequest, "bad_parameter");
+        await Refused(HttpMethod.Post, "/api/v1/graph/attack-paths", HttpStatusCode.BadRequest, "bad_json", "{k:");
+        await Refused(HttpMethod.Post, "/api/v1/graph/import", HttpStatusCode.BadRequest, "bad_json", "[{");
+        await Refused(HttpMethod.Post, "/api/v1/graph/import", HttpStatusCode.BadRequest, "missing_source", """{"nodes":[]}""");
+        await Refused(HttpMethod.Get, "/api/v1/graph/nodes/12345", HttpStatusCode.NotFound, "unknown_node");
+
+        // Every item bad: nothing kept, 400, each one named.
+        var (status, report) = await Send(app, HttpMethod.Post, "/api/v1/graph/import",
+            """{"source":"t","nodes":[{"kind":"Host"},{"kind":"Host","key":"b","cvss":12}],"edges":[{"from":"Host:a","type":"OWNS","to":"Host:b"}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(["nodes[0].key:bad_key", "nodes[1].cvss:bad_cvss", "edges[0].type:unknown_edge_type"],
+            report.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("at").GetString() + ":" + e.GetProperty("error").GetString()));
+    }
+
+    private static async Task WaitUntil(Func<Task<bool>> condition, ApplianceProcess app)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition()) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("condition not met\n" + app.Output);
+    }
+}
