@@ -9,7 +9,7 @@ window.RedoubtGraph = (() => {
   const U = window.RedoubtUI;
   const { svg } = U;
   const NODE_R = 14;
-  const LABEL_MAX = 26;
+  const LABEL_MAX = 32;
 
   // A growing picture: nodes and edges by API id, with flags for what to emphasise.
   function model() {

@@ -1,0 +1,314 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Redoubt.Tests.Graph.Reference;
+using Redoubt.Tests.Support;
+
+namespace Redoubt.Tests.Console;
+
+/// <summary>
+/// Each console page once, in Debian's Chromium, against the real appliance of <see cref="ConsoleSite"/>:
+/// what the page shows is compared with what the API says, so a page that drew made-up or stale data fails.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
+{
+    /// <summary>REDOUBT_SCREENSHOTS=DIR keeps a picture of each page (for people; no test reads them).</summary>
+    internal static async Task ShotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("REDOUBT_SCREENSHOTS") is { Length: > 0 } dir)
+        {
+            Directory.CreateDirectory(dir);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(dir, name + ".png"), FullPage = true });
+        }
+    }
+
+    private static string N(long n) => n.ToString("#,0", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static IEnumerable<(string Name, long Count)> Sources(JsonElement stats) =>
+        stats.TryGetProperty("sources", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(s => (s.GetProperty("source").GetString()!, s.GetProperty("received").GetInt64()))
+            : stats.GetProperty("bySource").EnumerateObject().Select(p => (p.Name, p.Value.GetInt64()));
+
+    [Fact]
+    public async Task Dashboard_shows_the_stored_events_their_sources_parse_errors_and_detections()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/"));
+        var stats = await site.GetAsync("/api/v1/stats");
+        await Assertions.Expect(page.Locator("#dash-events")).ToHaveTextAsync(stats.GetProperty("events").GetInt64().ToString("#,0", System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.Locator("#dash-parse-errors")).ToHaveTextAsync(stats.GetProperty("parseErrors").GetInt64().ToString("#,0", System.Globalization.CultureInfo.InvariantCulture));
+        // The rate needs two polls of the stats (5 s apart): a number, not the placeholder.
+        await Assertions.Expect(page.Locator("#dash-eps")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d"), new() { Timeout = 30_000 });
+        // Events by source: a bar per source with the count the stats give (older builds count per
+        // listener kind, newer per sending host; the page draws whichever the build reports).
+        foreach (var (name, count) in Sources(stats).OrderByDescending(x => x.Count).Take(15))
+            await Assertions.Expect(page.Locator($"#dash-sources g.bar[data-label='{name}'] text.bar-value")).ToContainTextAsync(N(count));
+        // Alerts by severity: the break-in rule is high.
+        await Assertions.Expect(page.Locator("#dash-alerts g.bar[data-label='high'] text.bar-value")).Not.ToHaveTextAsync("0");
+        await Assertions.Expect(page.Locator("#dash-listeners tbody tr")).Not.ToHaveCountAsync(0);
+        await ShotAsync(page, "dashboard");
+        await guard.AssertInertAsync("dashboard");
+    }
+
+    [Fact]
+    public async Task Event_search_filters_by_host_and_text_and_shows_raw_beside_parsed()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/events.html"));
+        await Assertions.Expect(page.Locator("#events tbody tr.event")).Not.ToHaveCountAsync(0);
+
+        // One real line of the OpenSSH log, found by its text.
+        var line = site.OpenSsh.First(l => l.Content.StartsWith("Accepted password for fztu", StringComparison.Ordinal));
+        await page.FillAsync("#f-host", "LabSZ");
+        await page.FillAsync("#f-q", "Accepted password for fztu");
+        await page.ClickAsync("#search-btn");
+        var rows = page.Locator("#events tbody tr.event");
+        var expected = site.OpenSsh.Count(l => l.Content.Contains("Accepted password for fztu", StringComparison.Ordinal));
+        await Assertions.Expect(rows).ToHaveCountAsync(expected);
+        await Assertions.Expect(rows.First.Locator("td.c-host")).ToHaveTextAsync("LabSZ");
+
+        await rows.Last.ClickAsync();
+        var detail = page.Locator("#detail");
+        await Assertions.Expect(detail).ToBeVisibleAsync();
+        await Assertions.Expect(detail.Locator("#detail-raw")).ToContainTextAsync(line.ExpectedMessage);
+        await Assertions.Expect(detail.Locator(".detail-fields")).ToContainTextAsync("sshd");
+        await Assertions.Expect(detail.Locator(".detail-fields")).ToContainTextAsync(line.Pid!);
+
+        // Bytes that are not UTF-8 are kept raw: shown escaped byte by byte, and as hex.
+        await page.FillAsync("#f-host", "badbytes");
+        await page.FillAsync("#f-q", "");
+        await page.ClickAsync("#search-btn");
+        await Assertions.Expect(rows).ToHaveCountAsync(1);
+        await Assertions.Expect(rows.First.Locator(".flag-invalid-utf8")).ToHaveCountAsync(1);
+        await rows.First.ClickAsync();
+        await Assertions.Expect(detail.Locator("#detail-raw")).ToContainTextAsync("\\xc0\\xbcscript\\xc0\\xbewindow.__pwned='bytes'");
+        await detail.Locator("#detail-hex-toggle").ClickAsync();
+        await Assertions.Expect(detail.Locator("#detail-hex")).ToContainTextAsync("c0 bc 73 63 72");
+
+        // A filter that matches nothing says so.
+        await page.FillAsync("#f-q", "no event says this " + Guid.NewGuid());
+        await page.ClickAsync("#search-btn");
+        await Assertions.Expect(page.Locator("#empty")).ToBeVisibleAsync();
+        await ShotAsync(page, "events");
+        await guard.AssertInertAsync("events");
+    }
+
+    [Fact]
+    public async Task Live_tail_adds_new_events_at_the_top_and_pause_stops_it()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/events.html"));
+        var marker = "tail-" + Guid.NewGuid().ToString("N");
+        await page.FillAsync("#f-q", marker);
+        await page.ClickAsync("#search-btn");
+        await Assertions.Expect(page.Locator("#empty")).ToBeVisibleAsync();
+        await page.ClickAsync("#tail");
+        await Assertions.Expect(page.Locator("#tail")).ToHaveAttributeAsync("aria-pressed", "true");
+
+        await Senders.RunAsync("logger", ["-n", "127.0.0.1", "-P", site.App.SyslogPort.ToString(), "-T", "-t", "tailtest", $"{marker} first"]);
+        await Assertions.Expect(page.Locator("#events tbody tr.event")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await Senders.RunAsync("logger", ["-n", "127.0.0.1", "-P", site.App.SyslogPort.ToString(), "-T", "-t", "tailtest", $"{marker} second"]);
+        await Assertions.Expect(page.Locator("#events tbody tr.event")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#events tbody tr.event").First.Locator(".msg")).ToHaveTextAsync($"{marker} second");
+
+        // Paused: a new event is stored but the table stays as it is until the tail resumes.
+        await page.ClickAsync("#tail");
+        await Assertions.Expect(page.Locator("#tail")).ToHaveAttributeAsync("aria-pressed", "false");
+        await Senders.RunAsync("logger", ["-n", "127.0.0.1", "-P", site.App.SyslogPort.ToString(), "-T", "-t", "tailtest", $"{marker} third"]);
+        await WaitForEventAsync(marker + " third");
+        await page.WaitForTimeoutAsync(4_000); // two tail periods: long enough for a running tail to have shown it
+        await Assertions.Expect(page.Locator("#events tbody tr.event")).ToHaveCountAsync(2);
+        await page.ClickAsync("#tail");
+        await Assertions.Expect(page.Locator("#events tbody tr.event")).ToHaveCountAsync(3, new() { Timeout = 30_000 });
+        await guard.AssertInertAsync("events tail");
+    }
+
+    private async Task WaitForEventAsync(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var found = await site.GetAsync("/api/v1/events?q=" + Uri.EscapeDataString(text));
+            if (found.GetProperty("events").GetArrayLength() > 0) return;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("event not stored: " + text);
+    }
+
+    [Fact]
+    public async Task Graph_explorer_draws_neighbours_then_the_attack_paths_to_the_crown_jewel_and_the_blast_radius()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/graph.html"));
+        await page.SelectOptionAsync("#graph-kind", "User");
+        await page.FillAsync("#graph-q", "DFM@");
+        await page.ClickAsync("#graph-find");
+        var result = page.Locator("#graph-results button.graph-result", new() { HasText = "DFM@TESTLAB.LOCAL" });
+        await result.ClickAsync();
+
+        // Neighbours drawn: DFM, its groups and the hosts it administers, as SVG nodes with their keys.
+        var picture = page.Locator("#graph-picture svg.graph");
+        await Assertions.Expect(picture.Locator("g.node.focus text.node-label")).ToHaveTextAsync("DFM@TESTLAB.LOCAL");
+        await Assertions.Expect(picture.Locator("g.node text.node-label", new() { HasText = "WIN10.TESTLAB.LOCAL" })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#graph-node .node-ref")).ToHaveTextAsync("User:DFM@TESTLAB.LOCAL");
+
+        // Paths to the crown jewel: the cheapest is DFM -ADMIN_TO-> WIN10, ADMINISTRATOR's session there, DOMAIN ADMINS.
+        await page.ClickAsync("#graph-paths");
+        var paths = await site.GetAsync("/api/v1/graph/attack-paths?k=5&source=" + Uri.EscapeDataString("User:DFM@TESTLAB.LOCAL"));
+        var cheapest = paths.GetProperty("paths")[0];
+        await Assertions.Expect(page.Locator("#graph-path-list li.path")).ToHaveCountAsync(paths.GetProperty("paths").GetArrayLength());
+        await Assertions.Expect(page.Locator("#graph-path-list li.path").First).ToContainTextAsync(
+            "User:DFM@TESTLAB.LOCAL —ADMIN_TO→ Host:WIN10.TESTLAB.LOCAL —LOGGED_ON (reverse)→ User:ADMINISTRATOR@TESTLAB.LOCAL");
+        await Assertions.Expect(page.Locator("#graph-path-list li.path").First).ToContainTextAsync($"cost {cheapest.GetProperty("cost").GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        await Assertions.Expect(picture.Locator("g.node.crown text.node-label")).ToHaveTextAsync(ConsoleSite.CrownJewel);
+        Assert.True(await picture.Locator("g.edge.hot").CountAsync() >= cheapest.GetProperty("hops").GetInt32());
+
+        // Blast radius: everything DFM reaches, the domain controller among it, with the count the API gives.
+        await page.ClickAsync("#graph-blast");
+        var blast = await site.GetAsync("/api/v1/graph/blast-radius?depth=6&limit=150&node=" + Uri.EscapeDataString("User:DFM@TESTLAB.LOCAL"));
+        await Assertions.Expect(page.Locator("#graph-mode")).ToContainTextAsync($"{blast.GetProperty("reachedCount").GetInt32()} reachable");
+        await Assertions.Expect(picture.Locator("g.node")).ToHaveCountAsync(blast.GetProperty("reached").GetArrayLength() + 1);
+        await Assertions.Expect(picture.Locator("g.node text.node-label", new() { HasText = "PRIMARY.TESTLAB.LOCAL" })).ToHaveCountAsync(1);
+        await ShotAsync(page, "graph");
+        await guard.AssertInertAsync("graph");
+    }
+
+    [Fact]
+    public async Task Tokens_are_made_once_shown_work_and_stop_working_when_revoked()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/access.html"));
+        var name = "soc pull " + Guid.NewGuid().ToString("N")[..8];
+        await page.FillAsync("#token-name", name);
+        await page.CheckAsync("#token-scope-events-read");
+        await page.FillAsync("#token-days", "7");
+        await page.ClickAsync("#token-submit");
+        await Assertions.Expect(page.Locator("#new-token")).ToBeVisibleAsync();
+        var id = await page.Locator("#new-token-id").TextContentAsync();
+        var token = await page.Locator("#new-token-value").InputValueAsync();
+        Assert.StartsWith($"rdt_{id}_", token);
+
+        using var client = site.App.NewClient(bearer: token);
+        using (var ok = await client.GetAsync("/api/v1/events?limit=1")) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        using (var scoped = await client.GetAsync("/api/v1/stats")) Assert.Equal(HttpStatusCode.Forbidden, scoped.StatusCode);
+
+        await page.ClickAsync("#new-token-done");
+        await Assertions.Expect(page.Locator("#new-token")).ToBeHiddenAsync();
+        Assert.Equal("", await page.Locator("#new-token-value").InputValueAsync());
+        var row = page.Locator($"#tokens-table tr[data-token-id='{id}']");
+        await Assertions.Expect(row.Locator(".token-state")).ToHaveTextAsync("active");
+
+        guard.AcceptConfirm($"Revoke token {id}?");
+        await page.ClickAsync($"#revoke-{id}");
+        await Assertions.Expect(row.Locator(".token-state")).ToHaveTextAsync("revoked");
+        using (var gone = await client.GetAsync("/api/v1/events?limit=1")) Assert.Equal(HttpStatusCode.Unauthorized, gone.StatusCode);
+        await Assertions.Expect(page.Locator("#audit-table tr[data-seq]", new() { HasText = "token.revoke" }).First).ToBeVisibleAsync();
+        await ShotAsync(page, "access");
+        await guard.AssertInertAsync("access");
+    }
+
+    [Fact]
+    public async Task Rule_upload_lists_every_load_error_and_keeps_nothing_then_a_good_rule_loads()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/rules.html"));
+        var row = page.Locator($"#rules-table tr[data-rule-id='{ConsoleSite.BreakInRuleId}']");
+        await Assertions.Expect(row).ToContainTextAsync("sshd reverse mapping failed");
+
+        // A rule with an unknown modifier and a condition naming a missing selection: refused with both reasons.
+        var id = Guid.NewGuid().ToString();
+        await page.FillAsync("#rule-yaml", $"""
+            title: broken upload
+            id: {id}
+            logsource:
+              product: linux
+              service: sshd
+            detection:
+              selection:
+                message|startswithx: 'Failed password'
+              condition: selection and other
+            """);
+        await page.ClickAsync("#rule-submit");
+        await Assertions.Expect(page.Locator("#rule-upload-errors")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#rule-upload-errors tbody tr[data-code='unknown_modifier']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#rule-upload-errors tbody tr[data-code='unknown_modifier']")).ToContainTextAsync("startswithx");
+        var rules = await site.GetAsync("/api/v1/rules");
+        Assert.DoesNotContain(rules.GetProperty("rules").EnumerateArray(), r => r.GetProperty("id").GetString() == id);
+
+        await page.FillAsync("#rule-yaml", $"""
+            title: sshd invalid user
+            id: {id}
+            status: test
+            logsource:
+              product: linux
+              service: sshd
+            detection:
+              keywords:
+                - 'Invalid user'
+              condition: keywords
+            level: low
+            """);
+        await page.ClickAsync("#rule-submit");
+        await Assertions.Expect(page.Locator("#rule-status")).ToContainTextAsync(id);
+        await Assertions.Expect(page.Locator($"#rules-table tr[data-rule-id='{id}']")).ToContainTextAsync("sshd invalid user");
+        await ShotAsync(page, "rules");
+        await guard.AssertInertAsync("rules");
+    }
+
+    [Fact]
+    public async Task Import_of_a_graph_document_applies_the_good_items_and_lists_each_bad_one()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/imports.html"));
+        await Assertions.Expect(page.Locator("#inventory-note")).ToContainTextAsync("Not available in this build");
+        await Assertions.Expect(page.Locator("#inventory-submit")).ToBeDisabledAsync();
+
+        // The real BloodHound fixture again (imports are idempotent upserts), with two items the import must refuse.
+        var doc = new BloodHoundFixture().Document;
+        var nodes = doc["nodes"]!.AsArray();
+        nodes.Add(new System.Text.Json.Nodes.JsonObject { ["kind"] = "Laptop", ["key"] = "x1" });
+        nodes.Add(new System.Text.Json.Nodes.JsonObject { ["kind"] = "Vulnerability", ["key"] = "CVE-2099-0001", ["cvss"] = "high" });
+        await page.Locator("#graph-import-file").SetInputFilesAsync(new FilePayload
+        {
+            Name = "testlab.json", MimeType = "application/json", Buffer = System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString()),
+        });
+        await Assertions.Expect(page.Locator("#graph-import-json")).Not.ToHaveValueAsync("");
+        await page.ClickAsync("#graph-import-submit");
+        await Assertions.Expect(page.Locator("#graph-import-status")).ToContainTextAsync("2 rejected");
+        var errors = page.Locator("#graph-import-errors tbody tr");
+        await Assertions.Expect(errors).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator($"#graph-import-errors tr[data-at='nodes[{nodes.Count - 2}].kind']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator($"#graph-import-errors tr[data-at='nodes[{nodes.Count - 1}].cvss']")).ToHaveCountAsync(1);
+        await ShotAsync(page, "imports");
+        await guard.AssertInertAsync("imports");
+    }
+
+    [Fact]
+    public async Task Sources_and_system_pages_show_the_listeners_and_stores_the_stats_report()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/sources.html"));
+        var stats = await site.GetAsync("/api/v1/stats");
+        foreach (var l in stats.GetProperty("listeners").EnumerateArray())
+            await Assertions.Expect(page.Locator("#listeners-table tbody tr", new() { HasText = l.GetProperty("transport").GetString()! })).ToContainTextAsync(l.GetProperty("bind").GetString()!);
+        foreach (var (name, count) in Sources(stats))
+            await Assertions.Expect(page.Locator($"#sources-table tr[data-key='{name}']")).ToContainTextAsync(N(count));
+        await ShotAsync(page, "sources");
+        await guard.AssertInertAsync("sources");
+
+        await page.GotoAsync(site.Url("/system.html"));
+        await Assertions.Expect(page.Locator("#sys-appliance")).ToContainTextAsync("healthy");
+        await Assertions.Expect(page.Locator("#sys-stores tbody tr")).Not.ToHaveCountAsync(0);
+        await ShotAsync(page, "system");
+        await guard.AssertInertAsync("system");
+    }
+}
