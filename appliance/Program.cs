@@ -12,7 +12,7 @@ using Redoubt.Detection;
 using Redoubt.Graph.Extraction;
 using Redoubt.Graph.Store;
 using Redoubt.Ingest;
-using Redoubt.Ingest.Syslog;
+using Redoubt.Ingest.Listeners;
 using Redoubt.Storage;
 using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
@@ -94,6 +94,7 @@ public static class Program
 
         var clock = TimeProvider.System;
         var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
+        builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
         var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
         builder.Services.AddSingleton(log);
         // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
@@ -114,7 +115,7 @@ public static class Program
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton<ListenerRegistry>();
-        builder.Services.AddHostedService<SyslogService>();
+        builder.Services.AddHostedService<ListenersService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
         builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();

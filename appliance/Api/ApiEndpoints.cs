@@ -117,6 +117,10 @@ public static class ApiEndpoints
             connections = l.Connections,
             openConnections = l.OpenConnections,
             connectionErrors = l.ConnectionErrors,
+            rejected = l.Rejected,
+            tls = l.Tls,
+            allowedNetworks = l.AllowedNetworks,
+            tags = l.Tags,
         }),
     });
 

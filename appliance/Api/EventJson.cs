@@ -59,9 +59,25 @@ public static class EventJson
             w.WriteNull("rawBase64");
             w.WriteNull("rawText");
         }
+        WriteMap(w, "tags", e.Tags);
+        // Named fields from the structured data and the payload decoders (CEF, LEEF, JSON, key=value; see docs/parsing.md).
+        WriteMap(w, "fields", e.Fields);
         w.WritePropertyName("json");
         if (e.Json is { } json && TryWriteRaw(w, json)) { }
         else w.WriteNullValue();
+        w.WriteEndObject();
+    }
+
+    private static void WriteMap(Utf8JsonWriter w, string name, Dictionary<string, string>? map)
+    {
+        w.WritePropertyName(name);
+        if (map is not { Count: > 0 })
+        {
+            w.WriteNullValue();
+            return;
+        }
+        w.WriteStartObject();
+        foreach (var (key, value) in map) w.WriteString(key, value);
         w.WriteEndObject();
     }
 

@@ -15,6 +15,10 @@ public sealed class RedoubtOptions
     public TlsOptions Tls { get; set; } = new();
     public Redoubt.Api.Access.AccessOptions Access { get; set; } = new();
     public SyslogOptions Syslog { get; set; } = new();
+    public SyslogTlsOptions SyslogTls { get; set; } = new();
+    public RelpOptions Relp { get; set; } = new();
+    /// <summary>Further listeners beyond the three above (another port, other tags or sender networks).</summary>
+    public List<ListenerOptions> Listeners { get; set; } = [];
     public IngestOptions Ingest { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
 }
@@ -39,11 +43,13 @@ public sealed class TlsOptions
     public string? KeyFile { get; set; }
 }
 
-public sealed class SyslogOptions
+/// <summary>
+/// Plain syslog, UDP and TCP on the same "ADDR:PORT". <see cref="MaxMessageBytes"/> and
+/// <see cref="TimeZone"/> apply to every listener that carries syslog (TLS and RELP too).
+/// </summary>
+public sealed class SyslogOptions : ListenerCommonOptions
 {
-    public bool Enabled { get; set; } = true;
-    /// <summary>UDP and TCP on the same "ADDR:PORT".</summary>
-    public string Bind { get; set; } = "127.0.0.1:5514";
+    public SyslogOptions() => Bind = "127.0.0.1:5514";
     /// <summary>Longer messages are cut to this and marked truncated (RFC 5425 asks for at least 2 KiB; 64 KiB default).</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
     /// <summary>Time zone of RFC 3164 timestamps, which carry none (IANA id, e.g. "Europe/Paris").</summary>

@@ -70,4 +70,9 @@ public sealed class EventRecord
     /// the names the payload used (CEF extension keys as sent: "src", "dpt"…). Null when none.
     /// </summary>
     [Key(18)] public Dictionary<string, string>? Fields { get; set; }
+    /// <summary>
+    /// Tags the admin configured for the listener or sender network the event came through (site=, zone=…).
+    /// Events of one connection share one instance: treat it as read-only. Null when none are configured.
+    /// </summary>
+    [Key(19)] public Dictionary<string, string>? Tags { get; set; }
 }

@@ -126,248 +126,7 @@ public sealed class SyslogParserTests
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
     }
 
-    // ------------------------------------------------------------------ 2. conformance table
-
-    /// <summary>Cases from syslog-cases.jsonl that ask for behaviour this parser deliberately does not have.</summary>
-    private static readonly Dictionary<string, string> SkippedCases = new()
-    {
-        ["case-0260"] = "rsyslog: expected output not split into fields (ambiguous, commas in the message)",
-        ["case-0271"] = "rsyslog accepts `eventSource= \"Application\"` (space after '='); RFC 5424 does not, we flag ParseError",
-        ["case-0272"] = "same malformed SD-PARAM as case-0271",
-        ["case-0275"] = "rsyslog 'parse-nodate': reads a TAG without any timestamp; our contract keeps timestamp-less text whole in Message",
-        ["case-0276"] = "rsyslog 'parse-nodate': takes the first word as HOSTNAME without any timestamp; contract as above",
-    };
-
-    [Fact]
-    public void Conformance_table()
-    {
-        string path = Path.Combine(DataDir(), "syslog-cases", "syslog-cases.jsonl");
-        int passed = 0, skipped = 0, notApplicable = 0;
-        var failures = new List<string>();
-        foreach (string line in File.ReadLines(path))
-        {
-            if (line.Length == 0) continue;
-            using var doc = JsonDocument.Parse(line);
-            var c = doc.RootElement;
-            string id = c.GetProperty("id").GetString()!;
-            string format = c.GetProperty("format").GetString()!;
-            string repo = c.GetProperty("source_repo").GetString()!;
-            if (format.StartsWith("rfc6587", StringComparison.Ordinal)) { notApplicable++; continue; } // framing, not header parsing
-            if (SkippedCases.TryGetValue(id, out string? why)) { skipped++; _out.WriteLine($"SKIP {id}: {why}"); continue; }
-
-            byte[] input = c.TryGetProperty("input_b64", out var b64) ? Convert.FromBase64String(b64.GetString()!)
-                : Encoding.UTF8.GetBytes(c.GetProperty("input").GetString()!);
-            var problems = new List<string>();
-            try
-            {
-                if (repo == "influxdata/go-syslog")
-                    CheckGoSyslog(c, format, input, problems);
-                else
-                    CheckRsyslog(c, input, problems);
-            }
-            catch (Exception ex)
-            {
-                problems.Add("threw " + ex);
-            }
-            if (problems.Count == 0) passed++;
-            else failures.Add($"{id} {Describe(input)}: {string.Join("; ", problems)}");
-        }
-        _out.WriteLine($"conformance: {passed} passed, {skipped} skipped, {notApplicable} framing cases not applicable, {failures.Count} failed");
-        foreach (var f in failures) _out.WriteLine("FAIL " + f);
-        Assert.True(failures.Count == 0, $"{failures.Count} failed:\n" + string.Join("\n", failures.Take(40)));
-    }
-
-    private static string Describe(byte[] input)
-    {
-        string s = Encoding.UTF8.GetString(input);
-        return s.Length > 80 ? s[..80] + "..." : s;
-    }
-
-    private static void Expect(List<string> problems, string what, object? expected, object? actual)
-    {
-        if (!Equals(expected, actual)) problems.Add($"{what}: expected '{expected}' got '{actual}'");
-    }
-
-    private static string? Str(JsonElement obj, string name) =>
-        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static string? Bytes(JsonElement obj, string name)
-    {
-        if (obj.TryGetProperty(name + "_b64", out var b)) return Encoding.UTF8.GetString(Convert.FromBase64String(b.GetString()!));
-        return Str(obj, name);
-    }
-
-    /// <summary>Our reading of a go-syslog case: `&lt;PRI&gt;VERSION SP` makes it RFC 5424; anything else is RFC 3164 text.</summary>
-    private static bool Has5424Prefix(byte[] input)
-    {
-        var s = Encoding.Latin1.GetString(input);
-        if (!SyslogParser.TryReadPri(input, out _, out int len)) return false;
-        int i = len, start = len;
-        while (i < s.Length && char.IsAsciiDigit(s[i]) && i - start < 4) i++;
-        return i > start && i - start <= 3 && s[start] != '0' && i < s.Length && s[i] == ' ';
-    }
-
-    private static void CheckGoSyslog(JsonElement c, string format, byte[] input, List<string> problems)
-    {
-        var e = Parse(input);
-        bool valid = c.GetProperty("valid").GetBoolean();
-        bool invalidUtf8 = !IsValidUtf8(input);
-        Expect(problems, "InvalidUtf8", invalidUtf8, e.Flags.HasFlag(EventFlags.InvalidUtf8));
-        if (invalidUtf8) Expect(problems, "Raw", Convert.ToBase64String(input), e.Raw is null ? null : Convert.ToBase64String(e.Raw));
-
-        if (valid)
-        {
-            var x = c.GetProperty("expected");
-            Expect(problems, "Format", format, e.Format);
-            Expect(problems, "ParseError", null, e.ParseError);
-            Expect(problems, "Facility", (sbyte)x.GetProperty("Facility").GetInt32(), e.Facility);
-            Expect(problems, "Severity", (sbyte)x.GetProperty("Severity").GetInt32(), e.Severity);
-            Expect(problems, "Host", Str(x, "Hostname"), e.Host);
-            Expect(problems, "App", Str(x, "Appname"), e.App);
-            Expect(problems, "ProcId", Str(x, "ProcID"), e.ProcId);
-            Expect(problems, "MsgId", Str(x, "MsgID"), e.MsgId);
-            string? msg = Bytes(x, "Message");
-            if (msg is not null && msg.StartsWith('\uFEFF')) msg = msg[1..]; // we remove the BOM, go-syslog keeps it
-            Expect(problems, "Message", msg, e.Message);
-            string? ts = Str(x, "Timestamp");
-            if (format == "rfc3164")
-            {
-                var t = Utc(e.TimeMs); // no year in the message: compare the rest
-                Expect(problems, "Timestamp", ts![5..19], t.ToString("MM-ddTHH:mm:ss"));
-            }
-            else
-            {
-                long expectedMs = ts is null ? Received.ToUnixTimeMilliseconds() : TruncatedMs(ts);
-                Expect(problems, "TimeMs", expectedMs, e.TimeMs);
-            }
-            string expectedSd = x.TryGetProperty("StructuredData", out var sd) ? Canonical(sd) : "";
-            Expect(problems, "StructuredData", expectedSd, e.StructuredData is null ? "" : Canonical(ParseSd(e.StructuredData)));
-            return;
-        }
-
-        string kind = c.GetProperty("kind").GetString()!;
-        var partial = c.GetProperty("expected_partial_best_effort");
-        if (!Has5424Prefix(input))
-        {
-            // Contract: a broken PRI is no PRI, and text that is not `<PRI>VERSION SP...` is a (valid) RFC 3164 message.
-            Expect(problems, "Format", "rfc3164", e.Format);
-            Expect(problems, "ParseError flag", false, e.Flags.HasFlag(EventFlags.ParseError));
-            Expect(problems, "NoPri", !SyslogParser.TryReadPri(input, out _, out _), e.Flags.HasFlag(EventFlags.NoPri));
-            return;
-        }
-        Expect(problems, "Format", "rfc5424", e.Format);
-        Expect(problems, "Facility", (sbyte)partial.GetProperty("Facility").GetInt32(), e.Facility);
-        Expect(problems, "Severity", (sbyte)partial.GetProperty("Severity").GetInt32(), e.Severity);
-        if (kind == "table:non_compliant_msg")
-        {
-            // go-syslog's "compliant MSG" option: invalid UTF-8 after a BOM. We keep it: U+FFFD text + exact bytes in Raw.
-            Expect(problems, "ParseError flag", false, e.Flags.HasFlag(EventFlags.ParseError));
-            Expect(problems, "InvalidUtf8", true, e.Flags.HasFlag(EventFlags.InvalidUtf8));
-            int msgStart = IndexAfterHeader(input);
-            Expect(problems, "Message", Encoding.UTF8.GetString(input.AsSpan(msgStart + 3)), e.Message);
-            return;
-        }
-        Expect(problems, "ParseError flag", true, e.Flags.HasFlag(EventFlags.ParseError));
-        Expect(problems, "ParseError reason", true, !string.IsNullOrEmpty(e.ParseError));
-        Expect(problems, "Raw", Convert.ToBase64String(input), e.Raw is null ? null : Convert.ToBase64String(e.Raw));
-        Expect(problems, "Message (whole text kept)", Encoding.UTF8.GetString(input), e.Message);
-        foreach (var (field, actual) in new[] { ("Hostname", e.Host), ("Appname", e.App), ("ProcID", e.ProcId), ("MsgID", e.MsgId) })
-            if (Str(partial, field) is { } v) Expect(problems, field, v, actual);
-    }
-
-    private static int IndexAfterHeader(byte[] input)
-    {
-        int spaces = 0;
-        for (int i = 0; i < input.Length; i++)
-            if (input[i] == (byte)' ' && ++spaces == 7) return i + 1;
-        return input.Length;
-    }
-
-    private static bool IsValidUtf8(byte[] b) => System.Text.Unicode.Utf8.IsValid(b);
-
-    private static long TruncatedMs(string rfc3339)
-    {
-        // DateTimeOffset rejects offsets beyond +-14h (RFC 3339 allows -23:59), so split the offset off by hand.
-        int z = rfc3339.IndexOfAny(['Z', '+', '-'], 19);
-        string local = rfc3339[..z];
-        TimeSpan offset = rfc3339[z] == 'Z' ? TimeSpan.Zero
-            : (rfc3339[z] == '-' ? -1 : 1) * new TimeSpan(int.Parse(rfc3339.Substring(z + 1, 2)), int.Parse(rfc3339.Substring(z + 4, 2)), 0);
-        if (local.Length > 27) local = local[..27]; // at most 7 fractional digits for .NET
-        var dt = DateTime.Parse(local, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None);
-        return (dt.Ticks - offset.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
-    }
-
-    /// <summary>Test-side reading of an SD string as stored (escapes kept) into {id: {param: unescaped value}}.</summary>
-    private static SortedDictionary<string, SortedDictionary<string, string>> ParseSd(string sd)
-    {
-        var result = new SortedDictionary<string, SortedDictionary<string, string>>(StringComparer.Ordinal);
-        int i = 0;
-        while (i < sd.Length && sd[i] == '[')
-        {
-            i++;
-            int start = i;
-            while (sd[i] != ' ' && sd[i] != ']') i++;
-            var parameters = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            result[sd[start..i]] = parameters;
-            while (sd[i] == ' ')
-            {
-                i++;
-                start = i;
-                while (sd[i] != '=') i++;
-                string name = sd[start..i];
-                i += 2;
-                var value = new StringBuilder();
-                while (sd[i] != '"')
-                {
-                    if (sd[i] == '\\') i++;
-                    value.Append(sd[i++]);
-                }
-                i++;
-                parameters[name] = value.ToString();
-            }
-            i++; // ]
-        }
-        return result;
-    }
-
-    private static string Canonical(SortedDictionary<string, SortedDictionary<string, string>> sd) =>
-        string.Join("", sd.Select(kv => "[" + kv.Key + string.Join("", kv.Value.Select(p => $" {p.Key}={p.Value}")) + "]"));
-
-    private static string Canonical(JsonElement sd)
-    {
-        var d = new SortedDictionary<string, SortedDictionary<string, string>>(StringComparer.Ordinal);
-        foreach (var el in sd.EnumerateObject())
-        {
-            var p = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var kv in el.Value.EnumerateObject()) p[kv.Name] = kv.Value.GetString()!;
-            d[el.Name] = p;
-        }
-        return Canonical(d);
-    }
-
-    private static void CheckRsyslog(JsonElement c, byte[] input, List<string> problems)
-    {
-        var e = Parse(input);
-        var x = c.GetProperty("expected");
-        static string? Host(string? h) => h is "~H" or "<RECEIVER_HOSTNAME>" ? null : h;
-        if (Str(x, "PRI") is { } pri) Expect(problems, "PRI", pri, (e.Facility * 8 + e.Severity).ToString());
-        if (Str(x, "hostname") is { } host) Expect(problems, "Host", Host(host), e.Host);
-        // rsyslog renders a 5424 time in the sender's own offset; 5424 times are checked against go-syslog instead.
-        if (Str(x, "timestamp") is { } ts && ts != "~H" && e.Format == "rfc3164")
-        {
-            var t = Utc(e.TimeMs);
-            ts = ts[..4] + int.Parse(ts[4..6]).ToString().PadLeft(2) + ts[6..]; // parse-3164-buggyday renders "Mar 07"
-            Expect(problems, "timestamp", ts, t.ToString("MMM", System.Globalization.CultureInfo.InvariantCulture) + " " + t.Day.ToString().PadLeft(2) + t.ToString(" HH:mm:ss"));
-        }
-        string? tag = Str(x, "syslogtag");
-        if (tag is not null && tag.EndsWith(':'))
-        {
-            Expect(problems, "App", Str(x, "programname"), e.App);
-            string? msg = Str(x, "msg");
-            Expect(problems, "Message", msg is not null && msg.StartsWith(' ') ? msg[1..] : msg, e.Message);
-        }
-        Expect(problems, "ParseError flag", false, e.Flags.HasFlag(EventFlags.ParseError));
-    }
+    // The conformance table (shared/data/syslog-cases) is in ConformanceTests.cs.
 
     // ------------------------------------------------------------------ 3. hand-written facts
 
@@ -578,6 +337,39 @@ public sealed class SyslogParserTests
         var empty = Parse("");
         Assert.Equal("", empty.Message);
         Assert.Equal(EventFlags.NoPri, empty.Flags);
+    }
+
+    [Theory]
+    [InlineData("<13>Jun 14 15:16:01 2001:db8::17 sshd[42]: Accepted publickey", "2001:db8::17")]
+    [InlineData("<13>Jun 14 15:16:01 [2001:db8::17] sshd[42]: Accepted publickey", "2001:db8::17")]
+    [InlineData("<13>2024-06-14T15:16:01.5+05:45 fe80::1%eth0 sshd[42]: Accepted publickey", "fe80::1%eth0")]
+    [InlineData("<13>Jun 14 15:16:01 ::1 sshd[42]: Accepted publickey", "::1")]
+    public void Rfc3164_ipv6_hosts(string line, string host)
+    {
+        var e = Parse(line);
+        Assert.Equal((host, "sshd", "42", "Accepted publickey"), (e.Host, e.App, e.ProcId, e.Message));
+    }
+
+    [Fact]
+    public void Rfc5424_fractions_and_offsets()
+    {
+        Assert.Equal(new DateTimeOffset(2024, 6, 14, 9, 31, 1, 500, TimeSpan.Zero), Utc(Parse("<13>1 2024-06-14T15:16:01.5+05:45 h a - - -").TimeMs));
+        Assert.Equal(new DateTimeOffset(2024, 6, 15, 15, 15, 1, 999, TimeSpan.Zero), Utc(Parse("<13>1 2024-06-14T15:16:01.999999-23:59 h a - - -").TimeMs));
+        var seven = Parse("<13>1 2024-06-14T15:16:01.1234567Z h a - - -"); // RFC 5424: at most 6 digits
+        Assert.True(seven.Flags.HasFlag(EventFlags.ParseError));
+    }
+
+    [Fact]
+    public void Rfc3164_cisco_ios_through_a_relay_with_sequence_number_and_device_time()
+    {
+        // The relay's header (time, host) wins for the time; the device body gives app, msgid and severity.
+        var e = Parse("<189>Jun 14 15:16:01 10.0.0.1 123: *Jun 14 15:16:00.070 UTC: %SYS-5-CONFIG_I: Configured from console by vty2 (10.34.195.36)");
+        Assert.Equal(("10.0.0.1", "SYS", "SYS-5-CONFIG_I", "Configured from console by vty2 (10.34.195.36)"), (e.Host, e.App, e.MsgId, e.Message));
+        Assert.Equal((23, 5), ((int)e.Facility, (int)e.Severity));
+        Assert.Equal(new DateTimeOffset(2024, 6, 14, 15, 16, 1, TimeSpan.Zero), Utc(e.TimeMs));
+        var bare = Parse("123: *Jun 14 15:16:00.070 UTC: %SYS-5-CONFIG_I: Configured");
+        Assert.Equal(new DateTimeOffset(2024, 6, 14, 15, 16, 0, 70, TimeSpan.Zero), Utc(bare.TimeMs));
+        Assert.Equal(5, bare.Severity);
     }
 
     [Fact]

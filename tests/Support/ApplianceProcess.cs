@@ -10,6 +10,17 @@ using System.Text.Json;
 
 namespace Redoubt.Tests.Support;
 
+/// <summary>How to start the appliance; every port left null is a free one.</summary>
+public sealed record ApplianceStart
+{
+    public string? DataDir { get; init; }
+    public int? HttpPort { get; init; }
+    public int? SyslogPort { get; init; }
+    public int? TlsPort { get; init; }
+    public int? RelpPort { get; init; }
+    public IReadOnlyList<string> ExtraArgs { get; init; } = [];
+}
+
 /// <summary>
 /// The real appliance as a child process (`dotnet redoubt.dll`) on free loopback ports with its own
 /// data directory. Output is captured for assertion messages. Kill() is SIGKILL; StopAsync is SIGTERM.
@@ -17,6 +28,7 @@ namespace Redoubt.Tests.Support;
 /// `redoubt token create` makes an admin-scope API token in the data directory, and the client
 /// sends it as a Bearer token over HTTPS, trusting exactly the appliance's own self-signed
 /// certificate (DATA/tls/redoubt.crt) and nothing else.
+/// Every listener gets its own free port (syslog UDP+TCP, syslog over TLS, RELP), so parallel tests never collide.
 /// </summary>
 public sealed class ApplianceProcess : IAsyncDisposable
 {
@@ -27,6 +39,9 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public string DataDir { get; }
     public int HttpPort { get; }
     public int SyslogPort { get; }
+    /// <summary>Syslog over TLS (RFC 5425).</summary>
+    public int TlsPort { get; }
+    public int RelpPort { get; }
     /// <summary>Carries <see cref="Token"/> (every scope): make every API call of a test through it.</summary>
     public HttpClient Http { get; }
     /// <summary>The admin-scope API token <see cref="Http"/> sends; null for <see cref="Launch"/>ed processes.</summary>
@@ -38,8 +53,11 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, string? token, IEnumerable<string> extraArgs)
+    private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, string? token, IEnumerable<string> extraArgs,
+        int? tlsPort = null, int? relpPort = null)
     {
+        TlsPort = tlsPort ?? FreePort();
+        RelpPort = relpPort ?? FreePort();
         DataDir = dataDir;
         Token = token;
         _ownsDataDir = ownsDataDir;
@@ -52,7 +70,8 @@ public sealed class ApplianceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDir,
         };
-        foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}"])
+        foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}",
+                     "--syslog-tls", $"127.0.0.1:{TlsPort}", "--relp", $"127.0.0.1:{RelpPort}"])
             psi.ArgumentList.Add(a);
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         Isolate(psi, dataDir);
@@ -73,15 +92,27 @@ public sealed class ApplianceProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the appliance (after making its API token with the real CLI) and waits for /healthz.</summary>
-    public static async Task<ApplianceProcess> StartAsync(string? dataDir = null, params string[] extraArgs)
+    public static async Task<ApplianceProcess> StartAsync(string? dataDir = null, params string[] extraArgs) =>
+        await StartAsync(new ApplianceStart { DataDir = dataDir, ExtraArgs = extraArgs });
+
+    /// <summary>Starts the appliance as <paramref name="start"/> says (token first, as above) and waits for /healthz.</summary>
+    public static async Task<ApplianceProcess> StartAsync(ApplianceStart start)
     {
-        var owns = dataDir is null;
-        dataDir ??= Directory.CreateTempSubdirectory("redoubt-test-").FullName;
+        var owns = start.DataDir is null;
+        var dataDir = start.DataDir ?? Directory.CreateTempSubdirectory("redoubt-test-").FullName;
         var token = await CreateTokenAsync(dataDir, "integration tests", Redoubt.Api.Access.Scopes.Admin);
-        var app = new ApplianceProcess(dataDir, owns, FreePort(), FreePort(), token, extraArgs);
-        await app.WaitHealthyAsync();
+        var app = new ApplianceProcess(dataDir, owns, start.HttpPort ?? FreePort(), start.SyslogPort ?? FreePort(), token, start.ExtraArgs,
+            start.TlsPort, start.RelpPort);
+        try { await app.WaitHealthyAsync(); }
+        catch { await app.DisposeAsync(); throw; }
         return app;
     }
+
+    /// <summary>The same data directory and ports, for a restart that senders must find where they left it.</summary>
+    public ApplianceStart SameStart(params string[] extraArgs) => new()
+    {
+        DataDir = DataDir, HttpPort = HttpPort, SyslogPort = SyslogPort, TlsPort = TlsPort, RelpPort = RelpPort, ExtraArgs = extraArgs,
+    };
 
     /// <summary>Starts the appliance without waiting and without a token, for tests of start-up failures.</summary>
     public static ApplianceProcess Launch(string dataDir, int httpPort, int syslogPort, params string[] extraArgs) =>
@@ -203,6 +234,15 @@ public sealed class ApplianceProcess : IAsyncDisposable
 
     public async Task<JsonElement> StatsAsync() => await GetJsonAsync("/api/v1/stats");
 
+    /// <summary>One listener's entry in /api/v1/stats, by its transport ("syslog-tls", "relp"…) and optionally its name.</summary>
+    public async Task<JsonElement> ListenerAsync(string transport, string? name = null) =>
+        (await StatsAsync()).GetProperty("listeners").EnumerateArray()
+            .Single(l => l.GetProperty("transport").GetString() == transport && (name is null || l.GetProperty("name").GetString() == name));
+
+    /// <summary>How many times a listener rejected something for <paramref name="reason"/> (0 when never).</summary>
+    public async Task<long> RejectedAsync(string transport, string reason, string? name = null) =>
+        (await ListenerAsync(transport, name)).GetProperty("rejected").TryGetProperty(reason, out var n) ? n.GetInt64() : 0;
+
     /// <summary>Waits until the store holds at least <paramref name="count"/> events.</summary>
     public async Task WaitForEventCountAsync(long count, TimeSpan? timeout = null)
     {
@@ -247,8 +287,13 @@ public sealed class ApplianceProcess : IAsyncDisposable
         return await WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
+    private bool _disposed;
+
+    /// <summary>Kills the process if it still runs and removes the data dir it owns. Safe to call twice.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             try { _process.Kill(entireProcessTree: true); await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }

@@ -1,12 +1,17 @@
 using System.Buffers;
 using System.Net;
 using Redoubt.Parsing;
+using Redoubt.Parsing.Payload;
 using Redoubt.Storage.Events;
 
 namespace Redoubt.Ingest.Syslog;
 
-/// <summary>Turns one syslog frame into an <see cref="EventRecord"/>: parse, then stamp where it came from.</summary>
-public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock)
+/// <summary>
+/// Turns one syslog frame into an <see cref="EventRecord"/>: read the header, decode the payload (CEF, LEEF, JSON,
+/// key=value) into named fields, then stamp where it came from (<paramref name="source"/>: the listener's name).
+/// A frame is one event whatever it holds: an octet-counted frame with line breaks (a stack trace) stays one message.
+/// </summary>
+public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock, string source = "syslog")
 {
     public EventRecord FromFrame(in ReadOnlySequence<byte> frame, bool truncated, Transport transport, EndPoint? sender)
     {
@@ -28,9 +33,10 @@ public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock)
             ReceivedAtMs = now.ToUnixTimeMilliseconds(),
             Transport = transport,
             Sender = sender?.ToString(),
-            Source = "syslog",
+            Source = source,
         };
         SyslogParser.Parse(frame, now, sourceZone, record);
+        PayloadDecoders.Decode(record, sourceZone);
         if (truncated)
         {
             record.Flags |= EventFlags.Truncated;

@@ -5,7 +5,8 @@ namespace Redoubt.Ingest.Syslog;
 /// <summary>
 /// Splits a syslog TCP stream into messages (RFC 6587). The framing is detected per frame:
 /// octet counting ("MSG-LEN SP MSG", §3.4.1) when the frame starts with digits, a space and the
-/// '&lt;' of a PRI; otherwise non-transparent framing, one message per LF (§3.4.2).
+/// '&lt;' of a PRI; otherwise non-transparent framing, one message per LF or NUL trailer (§3.4.2: some
+/// senders end messages with NUL instead of LF).
 /// Oversize messages are cut at <see cref="MaxMessageBytes"/> and marked; the rest of that message is
 /// discarded up to its end, so one bad frame never desynchronizes the stream.
 /// Knows nothing of sockets or syslog headers: bytes in, frames out.
@@ -57,7 +58,7 @@ public sealed class SyslogFramer(int maxMessageBytes)
         }
         if (_discardToLf)
         {
-            var lf = buffer.PositionOf((byte)'\n');
+            var lf = FindTrailer(buffer);
             if (lf is null) { buffer = buffer.Slice(buffer.End); return false; }
             buffer = buffer.Slice(buffer.GetPosition(1, lf.Value));
             _discardToLf = false;
@@ -118,7 +119,7 @@ public sealed class SyslogFramer(int maxMessageBytes)
     private bool TryReadLineFramed(ref ReadOnlySequence<byte> buffer, bool isCompleted, out ReadOnlySequence<byte> frame, out bool truncated)
     {
         truncated = false;
-        var lf = buffer.PositionOf((byte)'\n');
+        var lf = FindTrailer(buffer);
         if (lf is { } at)
         {
             // The CR of a CRLF trailer is not content: trim it before the size check.
@@ -146,6 +147,24 @@ public sealed class SyslogFramer(int maxMessageBytes)
 
         frame = default;
         return false;
+    }
+
+    /// <summary>The first LF or NUL: either ends a non-transparently framed message.</summary>
+    private static SequencePosition? FindTrailer(in ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            int i = buffer.FirstSpan.IndexOfAny((byte)'\n', (byte)0);
+            return i < 0 ? null : buffer.GetPosition(i);
+        }
+        long offset = 0;
+        foreach (var segment in buffer)
+        {
+            int i = segment.Span.IndexOfAny((byte)'\n', (byte)0);
+            if (i >= 0) return buffer.GetPosition(offset + i);
+            offset += segment.Length;
+        }
+        return null;
     }
 
     private ReadOnlySequence<byte> Limit(ReadOnlySequence<byte> frame, ref bool truncated)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Redoubt.Ingest.Listeners;
 using Redoubt.Storage.Events;
 
 namespace Redoubt.Ingest.Syslog;
@@ -7,9 +8,10 @@ namespace Redoubt.Ingest.Syslog;
 /// <summary>
 /// Syslog over UDP (RFC 5426): one message per datagram. UDP cannot be acknowledged, so events are
 /// handed to the log without waiting; when the log's queue is full the datagram is counted as dropped.
+/// A datagram from outside the allowed networks is counted as rejected and not stored.
 /// </summary>
 public sealed class UdpSyslogListener(IPEndPoint bind, int maxMessageBytes, int receiveBufferBytes,
-    SyslogEvents events, EventLog log, ListenerState state, ILogger logger) : IAsyncDisposable
+    SyslogEvents events, EventLog log, SenderPolicy senders, ListenerState state, ILogger logger) : IAsyncDisposable
 {
     private Socket? _socket;
     private Task? _loop;
@@ -53,6 +55,13 @@ public sealed class UdpSyslogListener(IPEndPoint bind, int maxMessageBytes, int 
                 continue;
             }
 
+            var from = (IPEndPoint)received.RemoteEndPoint;
+            if (!senders.IsAllowed(from.Address))
+            {
+                state.Reject(RejectionReason.SenderNotAllowed, logger,
+                    $"datagram from {from} is outside the allowed networks {string.Join(", ", senders.AllowedNetworks)}");
+                continue;
+            }
             var length = received.ReceivedBytes;
             while (length > 0 && buffer[length - 1] is (byte)'\n' or (byte)'\r' or 0) length--;
             if (length == 0) continue;
@@ -60,7 +69,8 @@ public sealed class UdpSyslogListener(IPEndPoint bind, int maxMessageBytes, int 
             if (truncated) length = maxMessageBytes;
 
             state.CountReceived();
-            var record = events.FromFrame(buffer.AsSpan(0, length), truncated, Transport.SyslogUdp, received.RemoteEndPoint);
+            var record = events.FromFrame(buffer.AsSpan(0, length), truncated, Transport.SyslogUdp, from);
+            record.Tags = senders.TagsFor(from.Address);
             if (!log.TryAppend(record)) state.CountDropped();
         }
     }
