@@ -6,9 +6,9 @@ using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Hosting;
 using Redoubt.Console;
+using Redoubt.Detection;
 using Redoubt.Graph;
 using Redoubt.Graph.Api;
-using Redoubt.Detection;
 using Redoubt.Graph.Extraction;
 using Redoubt.Graph.Store;
 using Redoubt.Ingest;
@@ -137,9 +137,11 @@ public static class Program
         app.UseRouting();
         app.UseMiddleware<AccessMiddleware>();
         ApiEndpoints.Map(app);
-        GraphEndpoints.Map(app);
         AccessSetup.MapEndpoints(app);
         DetectionEndpoints.Map(app);
+        Detection.Alerts.AlertEndpoints.Map(app);
+        Detection.Iocs.IocEndpoints.Map(app);
+        GraphEndpoints.Map(app);
         ConsoleFiles.Map(app);
         // Started-callbacks run last-registered first: the setup code (if any) is printed after "ready", where it is seen.
         AccessSetup.Prepare(app, $"https://{httpBind}/");

@@ -3,13 +3,18 @@ using System.Text;
 using Redoubt.Api.Access;
 using Redoubt.Commit;
 using Redoubt.Detection.Engine;
+using Redoubt.Detection.Alerts;
+using Redoubt.Detection.Correlation;
+using Redoubt.Detection.Iocs;
 using Redoubt.Detection.Rules;
+using Redoubt.Storage.Events;
+using Redoubt.Storage.State;
 
 namespace Redoubt.Detection;
 
 /// <summary>
-/// Detection in the API: the rule list with load errors and counters, rule upload and reload,
-/// and the recent detection hits (until alerts are stored).
+/// Detection in the API: the rule list (rules and correlations, load errors, counters, windows held),
+/// rule upload, reload, enable and disable. Alerts and IOCs have their own endpoint classes.
 /// </summary>
 public static class DetectionEndpoints
 {
@@ -22,14 +27,23 @@ public static class DetectionEndpoints
         api.MapGet("/rules", ListRules).RequireScope(Scopes.AlertsRead);
         api.MapPost("/rules", UploadRule).RequireScope(Scopes.Admin);
         api.MapPost("/rules/reload", Reload).RequireScope(Scopes.Admin);
-        api.MapGet("/detections", Detections).RequireScope(Scopes.AlertsRead);
+        api.MapPost("/rules/{id}/enable", (string id, HttpContext http, DetectionEngine engine) => SetEnabled(id, true, http, engine)).RequireScope(Scopes.Admin);
+        api.MapPost("/rules/{id}/disable", (string id, HttpContext http, DetectionEngine engine) => SetEnabled(id, false, http, engine)).RequireScope(Scopes.Admin);
+    }
+
+    private static async Task<IResult> SetEnabled(string id, bool enabled, HttpContext http, DetectionEngine engine)
+    {
+        if (!await engine.SetEnabledAsync(id, enabled, Actor.Of(http)))
+            return Results.Json(new { error = "not_found", message = $"no loaded rule or correlation has id '{id}'" }, statusCode: 404);
+        return Results.Json(new { id, enabled });
     }
 
     private static IResult ListRules(DetectionEngine engine, DetectionSink sink, HttpContext http)
     {
         var set = engine.Current;
         var state = http.Request.Query["state"].ToString();
-        var rules = state is "" or "loaded" ? set.Rules.Select(RuleJson).ToList() : [];
+        var rules = state is "" or "loaded" ? set.Rules.Select(r => RuleJson(r, engine)).ToList() : [];
+        var correlations = state is "" or "loaded" ? set.Correlations.Select(c => CorrelationJson(c, engine)).ToList() : [];
         var errors = state is "" or "error" ? set.Errors.Select(ErrorJson).ToList() : [];
         return Results.Json(new
         {
@@ -42,10 +56,19 @@ public static class DetectionEndpoints
                 notLoaded = set.Errors.Count,
                 gated = set.GatedRules,
                 indexPatterns = set.IndexPatterns,
+                correlations = set.Correlations.Count,
+                disabled = set.Rules.Count(r => !r.Enabled) + set.Correlations.Count(c => !c.Enabled),
                 eventsEvaluated = sink.Events,
                 hits = sink.Hits,
+                correlationHits = sink.CorrelationHits,
+                // Bounded streaming state: windows held now, against the cap; evicted to stay within it.
+                correlationWindows = sink.Correlation.WindowsHeld,
+                correlationWindowCap = sink.Correlation.Options.MaxWindows,
+                correlationWindowsEvicted = sink.Correlation.Evicted,
+                correlationWindowsExpired = sink.Correlation.Expired,
             },
             rules,
+            correlations,
             errors,
             filters = set.Filters.Select(f => new
             {
@@ -55,11 +78,45 @@ public static class DetectionEndpoints
         });
     }
 
-    private static object RuleJson(CompiledRule r) => new
+    private static object CorrelationJson(CompiledCorrelation c, DetectionEngine engine) => new
+    {
+        id = c.Rule.Id,
+        title = c.Rule.Title,
+        name = c.Rule.Name,
+        state = "loaded",
+        enabled = c.Enabled,
+        changedBy = engine.RuleState(c.Rule.Id)?.ChangedBy,
+        type = CorrelationEngine.CorrelationTypeName(c.Rule.Type),
+        level = c.Rule.Level,
+        author = c.Rule.Author,
+        tags = c.Rule.Tags,
+        file = c.Rule.Origin.File,
+        line = c.Rule.Origin.Line,
+        rules = c.Inputs.Select(i => new { reference = i.Reference, id = i.RuleId, kind = i.IsCorrelation ? "correlation" : "rule", groupFields = i.GroupFields }),
+        groupBy = c.Rule.GroupBy,
+        timespan = c.Rule.Timespan,
+        condition = new { min = c.Rule.Condition.Min, max = c.Rule.Condition.HasUpperBound ? c.Rule.Condition.Max : (long?)null, field = c.Rule.ValueFields },
+        generate = c.Rule.Generate,
+        raisesAlerts = c.Generates,
+        counters = new
+        {
+            inputs = c.Counters.InputCount,
+            fired = c.Counters.FiredCount,
+            windows = c.Counters.WindowCount,
+            late = c.Counters.LateCount,
+            evicted = c.Counters.EvictedCount,
+        },
+    };
+
+    private static object RuleJson(CompiledRule r, DetectionEngine engine) => new
     {
         id = r.Rule.Id,
         title = r.Rule.Title,
         state = "loaded",
+        enabled = r.Enabled,
+        changedBy = engine.RuleState(r.Rule.Id)?.ChangedBy,
+        raisesAlerts = r.Generates,
+        usedBy = r.Consumers.Select(x => engine.Current.Correlations.ElementAtOrDefault(x.Correlation)?.Rule.Id),
         level = r.Rule.Level,
         status = r.Rule.Status,
         author = r.Rule.Author,
@@ -113,28 +170,6 @@ public static class DetectionEndpoints
         return Results.Json(new { loaded = set.RuleCount, notLoaded = set.Errors.Count });
     }
 
-    private static IResult Detections(HttpContext http, RecentDetections recent)
-    {
-        var q = http.Request.Query;
-        var limit = 100;
-        if (q["limit"].ToString() is { Length: > 0 } l && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 10_000))
-            return Results.Json(new { error = "bad_request", message = "limit must be 1..10000" }, statusCode: 400);
-        var rule = q["rule"].ToString() is { Length: > 0 } r ? r : null;
-        var hits = recent.Recent(limit, rule);
-        return Results.Json(new
-        {
-            total = recent.Total,
-            held = Math.Min(recent.Total, recent.Capacity),
-            detections = hits.Select(h => new
-            {
-                ruleId = h.RuleId, ruleTitle = h.RuleTitle, level = h.Level, tags = h.Tags,
-                eventId = h.EventId, eventTime = DateTimeOffset.FromUnixTimeMilliseconds(h.EventTimeMs),
-                logSource = h.LogSource,
-                matched = h.Matched.Select(m => new { field = m.Field, value = m.Value }),
-                entities = h.Entities,
-            }),
-        });
-    }
 }
 
 public static class DetectionSetup
@@ -149,10 +184,18 @@ public static class DetectionSetup
         if (options.Rules is { } rules)
             options.Rules = string.Join(Path.PathSeparator, DetectionEngine.Folders(rules).Select(Path.GetFullPath));
         services.AddSingleton(options);
-        services.AddSingleton(sp => new DetectionEngine(options, dataDir, sp.GetRequiredService<ILogger<DetectionEngine>>()));
-        services.AddSingleton(new RecentDetections(options.RecentHits));
-        services.AddSingleton<IDetectionHitSink>(sp => sp.GetRequiredService<RecentDetections>());
+        services.AddSingleton(sp => new DetectionEngine(options, dataDir, sp.GetRequiredService<ILogger<DetectionEngine>>(), sp.GetRequiredService<StateStore>()));
+        services.AddSingleton<IocService>();
+        services.AddSingleton(sp =>
+        {
+            var log = sp.GetRequiredService<EventLog>();
+            // First start: new events only, unless asked to evaluate what is stored; later starts resume from the cursor.
+            return new AlertStore(sp.GetRequiredService<StateStore>(), options.Alerts, options.ReplayOnStart ? 0 : log.CommittedUntil,
+                sp.GetRequiredService<ILogger<AlertStore>>());
+        });
         services.AddSingleton<DetectionSink>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<DetectionSink>());
+        services.AddSingleton<AlertEnricher>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertEnricher>());
     }
 }

@@ -2,8 +2,19 @@ using Redoubt.Detection.Compile;
 using Redoubt.Detection.Engine;
 using Redoubt.Detection.LogSources;
 using Redoubt.Detection.Rules;
+using Redoubt.Storage.State;
+using MessagePack;
 
 namespace Redoubt.Detection;
+
+/// <summary>An admin's choice for one rule (state store collection "rule-state"): disabled rules are not evaluated.</summary>
+[MessagePackObject]
+public sealed class RuleStateRecord
+{
+    [Key(0)] public bool Enabled { get; set; } = true;
+    [Key(1)] public string? ChangedBy { get; set; }
+    [Key(2)] public long ChangedAtMs { get; set; }
+}
 
 /// <summary>The outcome of loading rules: what loaded, and every error.</summary>
 public sealed record LoadResult(RuleSet Set, IReadOnlyList<RuleLoadError> Errors);
@@ -18,16 +29,19 @@ public sealed class DetectionEngine
     private readonly DetectionOptions _options;
     private readonly string _uploadDir;
     private readonly ILogger<DetectionEngine> _logger;
+    private readonly StateStore? _state;
+    public const string RuleStateCollection = "rule-state";
     private readonly SemaphoreSlim _reloading = new(1, 1);
     private volatile RuleSet _current;
 
     public const string UploadLabel = "uploaded";
 
-    public DetectionEngine(DetectionOptions options, string dataDir, ILogger<DetectionEngine> logger)
+    public DetectionEngine(DetectionOptions options, string dataDir, ILogger<DetectionEngine> logger, StateStore? state = null)
     {
         _options = options;
         _uploadDir = Path.Combine(dataDir, "rules", UploadLabel);
         _logger = logger;
+        _state = state;
         _current = Build(null).Set;
         Log(_current);
     }
@@ -59,7 +73,7 @@ public sealed class DetectionEngine
         try
         {
             var probe = SigmaReader.Read(yaml, UploadLabel);
-            var ids = probe.Rules.Select(r => r.Id).Concat(probe.Filters.Select(f => f.Id)).ToList();
+            var ids = probe.Rules.Select(r => r.Id).Concat(probe.Filters.Select(f => f.Id)).Concat(probe.Correlations.Select(c => c.Id)).ToList();
             if (probe.Errors.Count > 0) return ([], probe.Errors);
             if (ids.Count == 0)
                 return ([], [new RuleLoadError(UploadLabel, 0, 0, ErrorCodes.MissingField, "the upload holds no rule or filter", null, null)]);
@@ -75,6 +89,37 @@ public sealed class DetectionEngine
             _current = set;
             Log(set);
             return (ids, []);
+        }
+        finally { _reloading.Release(); }
+    }
+
+    private void ApplyRuleStates(RuleSet set)
+    {
+        if (_state is null) return;
+        foreach (var r in set.Rules) r.Enabled = !_state.TryGet<RuleStateRecord>(RuleStateCollection, r.Rule.Id, out var s) || s.Enabled;
+        foreach (var c in set.Correlations) c.Enabled = !_state.TryGet<RuleStateRecord>(RuleStateCollection, c.Rule.Id, out var s) || s.Enabled;
+    }
+
+    /// <summary>State of a rule or correlation as the admin set it (enabled unless disabled).</summary>
+    public RuleStateRecord? RuleState(string id) =>
+        _state is not null && _state.TryGet<RuleStateRecord>(RuleStateCollection, id, out var s) ? s : null;
+
+    /// <summary>Enables or disables a loaded rule or correlation, durably; false when no loaded rule has the id.</summary>
+    public async Task<bool> SetEnabledAsync(string id, bool enabled, string who)
+    {
+        if (_state is null) throw new InvalidOperationException("rule state needs the state store");
+        await _reloading.WaitAsync();
+        try
+        {
+            var set = _current;
+            var rule = set.Rules.FirstOrDefault(r => r.Rule.Id == id);
+            var correlation = set.Correlations.FirstOrDefault(c => c.Rule.Id == id);
+            if (rule is null && correlation is null) return false;
+            await _state.PutAsync(RuleStateCollection, id, new RuleStateRecord { Enabled = enabled, ChangedBy = who, ChangedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+            if (rule is not null) rule.Enabled = enabled;
+            if (correlation is not null) correlation.Enabled = enabled;
+            _logger.LogInformation("rule {Id} {State} by {Who}", id, enabled ? "enabled" : "disabled", who);
+            return true;
         }
         finally { _reloading.Release(); }
     }
@@ -97,20 +142,21 @@ public sealed class DetectionEngine
         if (Directory.Exists(_uploadDir))
         {
             var uploads = RuleFolder.Read(_uploadDir, UploadLabel);
-            if (extra is { } e) uploads.RemoveAll(f => f.Rules.Select(r => r.Id).Concat(f.Filters.Select(x => x.Id))
+            if (extra is { } e) uploads.RemoveAll(f => f.Rules.Select(r => r.Id).Concat(f.Filters.Select(x => x.Id)).Concat(f.Correlations.Select(x => x.Id))
                 .Any(id => Path.Combine(UploadLabel, FileNameFor(id)) == e.Label)); // re-upload replaces
             files.AddRange(uploads);
         }
         if (extra is { } x) files.Add(SigmaReader.Read(x.Yaml, x.Label));
         var placeholders = _options.Placeholders.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.Ordinal);
         var set = RuleSetBuilder.Build(map, files, placeholders);
+        ApplyRuleStates(set);
         return new LoadResult(set, set.Errors);
     }
 
     private void Log(RuleSet set)
     {
-        _logger.LogInformation("detection: {Loaded} rules loaded, {Failed} not loaded (GET /api/v1/rules lists why), {Sources} log sources from {Map}",
-            set.RuleCount, set.Errors.Count, set.SourceCount, set.Map.Origin);
+        _logger.LogInformation("detection: {Loaded} rules and {Correlations} correlations loaded, {Failed} not loaded (GET /api/v1/rules lists why), {Sources} log sources from {Map}",
+            set.RuleCount, set.Correlations.Count, set.Errors.Count, set.SourceCount, set.Map.Origin);
         foreach (var e in set.Errors.Take(20))
             _logger.LogWarning("rule not loaded: {File}:{Line}: {Code}: {Message}", e.File, e.Line, e.Code, e.Message);
     }

@@ -9,8 +9,14 @@ public sealed class DetectionOptions
     public string? LogSourcesFile { get; set; }
     /// <summary>Values of `expand` placeholders (%Admins% → Placeholders:Admins).</summary>
     public Dictionary<string, string[]> Placeholders { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>How many recent detection hits are kept in memory for GET /api/v1/detections.</summary>
-    public int RecentHits { get; set; } = 10_000;
-    /// <summary>Evaluate the whole stored log at start (default: only events committed after start).</summary>
+    /// <summary>On the first start with a data directory, evaluate the events already stored (default: only new ones). Later starts resume from the detection checkpoint.</summary>
     public bool ReplayOnStart { get; set; }
+    /// <summary>Detection state (alerts durable, correlation windows, cursor) is checkpointed this often while events flow...</summary>
+    public int CheckpointSeconds { get; set; } = 5;
+    /// <summary>...or after this many events, bounding what a restart re-evaluates.</summary>
+    public long CheckpointAfterEvents { get; set; } = 100_000;
+    public Correlation.CorrelationOptions Correlation { get; set; } = new();
+    public Alerts.AlertOptions Alerts { get; set; } = new();
+    /// <summary>Level (and so severity) of alerts raised by IOC matches.</summary>
+    public string IocLevel { get; set; } = "high";
 }

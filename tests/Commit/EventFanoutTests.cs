@@ -33,8 +33,9 @@ public sealed class EventFanoutTests
             await fanout.StartAsync(CancellationToken.None);
 
             var later = (await log.AppendAsync([Event("d")])).Ids;
-            // Idle comes after the last Apply, when the fan-out finds nothing more to read: wait for it too.
-            await WaitUntil(() => { lock (fresh.Seen) lock (resumed.Seen) return fresh.Seen.Count == 4 && resumed.Seen.Count == 2 && Volatile.Read(ref fresh.Idles) > 0; });
+            await WaitUntil(() => { lock (fresh.Seen) lock (resumed.Seen) return fresh.Seen.Count == 4 && resumed.Seen.Count == 2; });
+            // Idle comes after the last Apply; stopping right after the counts match raced it.
+            await WaitUntil(() => Volatile.Read(ref fresh.Idles) > 0);
             await fanout.StopAsync(CancellationToken.None);
 
             Assert.Equal([(first[0], "a"), (first[1], "b"), (first[2], "c"), (later[0], "d")], fresh.Seen);

@@ -29,7 +29,7 @@ public class AttackDatasetGoldenTests
             foreach (var file in Directory.GetFiles(dir).Where(f => f.EndsWith(".json") || f.EndsWith(".log")).Order(StringComparer.Ordinal))
             {
                 var evaluator = new Evaluator(set);
-                var hits = new RecentDetections(1_000_000);
+                var hits = new HitList();
                 long id = 0, events = 0;
                 foreach (var line in File.ReadLines(file))
                 {
@@ -38,7 +38,7 @@ public class AttackDatasetGoldenTests
                     evaluator.Evaluate(id++, Sigma.Json(line), hits);
                 }
                 var name = folder + "/" + Path.GetFileName(file);
-                var all = hits.Recent(1_000_000);
+                var all = hits.Hits;
                 sb.AppendLine($"## {name}\t{events} events\t{all.Count} hits");
                 foreach (var g in all.GroupBy(h => (h.RuleId, h.RuleTitle)).OrderBy(g => g.Key.RuleTitle, StringComparer.Ordinal).ThenBy(g => g.Key.RuleId, StringComparer.Ordinal))
                     sb.AppendLine($"{name}\t{g.Key.RuleId}\t{g.Count()}\t{g.Key.RuleTitle}");

@@ -7,7 +7,7 @@ namespace Redoubt.Tests.Detection;
 
 /// <summary>
 /// The real appliance with the whole shared rule set loaded by --rules: SigmaHQ's regression events
-/// posted to the agent feed (POST /api/v1/ingest) fire their rules, visible in GET /api/v1/detections.
+/// posted to the agent feed (POST /api/v1/ingest) fire their rules, visible as alerts in GET /api/v1/alerts.
 /// </summary>
 public class DetectionApplianceTests
 {
@@ -59,8 +59,9 @@ public class DetectionApplianceTests
         }
         await WaitForEvaluatedAsync(app, total);
 
-        var detections = (await app.GetJsonAsync("/api/v1/detections?limit=10000")).GetProperty("detections").EnumerateArray()
-            .Select(d => (Rule: d.GetProperty("ruleId").GetString()!, Event: d.GetProperty("eventId").GetInt64())).ToList();
+        // Hits are folded into alerts (same rule, same entities): count the events each alert holds.
+        var detections = (await AlertApi.AllAsync(app)).SelectMany(a => a.GetProperty("evidence").EnumerateArray()
+            .Select(e => (Rule: a.GetProperty("rule").GetProperty("id").GetString()!, Event: e.GetInt64()))).ToList();
         var failures = new List<string>();
         foreach (var (c, ids) in expected)
         {
@@ -68,6 +69,13 @@ public class DetectionApplianceTests
             if (n < (c.MatchCount ?? 1)) failures.Add($"{c.RuleTitle}: {n} hits, expected at least {c.MatchCount ?? 1}");
         }
         Assert.True(failures.Count == 0, $"{failures.Count} of {expected.Count} regression cases failed:\n" + string.Join('\n', failures));
+
+        // SigmaHQ rules are under the DRL 1.1: alert output keeps the rule's author, a link to it and the notice.
+        var sample = (await AlertApi.AllAsync(app)).First().GetProperty("rule");
+        Assert.Equal("DRL-1.1", sample.GetProperty("license").GetProperty("name").GetString());
+        Assert.StartsWith("https://github.com/SigmaHQ/sigma/blob/master/rules", sample.GetProperty("license").GetProperty("link").GetString());
+        Assert.Contains("Detection Rule License", sample.GetProperty("license").GetProperty("notice").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(sample.GetProperty("author").GetString()));
 
         // Counters say what ran.
         var after = await app.GetJsonAsync("/api/v1/rules");
@@ -105,8 +113,8 @@ public class DetectionApplianceTests
         using var posted = await app.PostNdjsonAsync("""{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Image":"C:\\Windows\\System32\\whoami.exe","Computer":"ws1"}""" + "\n");
         Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
         await WaitForEvaluatedAsync(app, 1);
-        var hit = (await app.GetJsonAsync("/api/v1/detections")).GetProperty("detections")[0];
-        Assert.Equal("6e3b3c3e-0000-4000-8000-000000000001", hit.GetProperty("ruleId").GetString());
+        var hit = Assert.Single(await AlertApi.AllAsync(app));
+        Assert.Equal("6e3b3c3e-0000-4000-8000-000000000001", hit.GetProperty("rule").GetProperty("id").GetString());
         Assert.Equal("ws1", hit.GetProperty("entities").GetProperty("host").GetString());
 
         // The upload survives a restart.

@@ -53,9 +53,9 @@ public class RuleLoadErrorTests
     }
 
     [Fact]
-    public void Correlation_rules_are_unsupported_for_now()
+    public void A_correlation_naming_a_rule_that_is_not_loaded_does_not_load()
     {
-        var e = OnlyError("""
+        var set = Load("""
             title: many failed logons
             correlation:
                 type: event_count
@@ -64,8 +64,11 @@ public class RuleLoadErrorTests
                 timespan: 5m
                 condition: { gte: 10 }
             """);
-        Assert.Equal("unsupported_feature", e.Code);
-        Assert.Equal(3, e.Line); // the correlation body
+        Assert.Empty(set.Correlations);
+        var e = Assert.Single(set.Errors);
+        Assert.Equal("unknown_rule", e.Code);
+        Assert.Contains("failed_logon", e.Message);
+        Assert.Equal(1, e.Line);
     }
 
     [Fact]

@@ -23,9 +23,9 @@ public static class Sigma
     /// <summary>Ids of the rules that fire on the event.</summary>
     public static List<DetectionHit> Hits(RuleSet set, EventRecord record)
     {
-        var hits = new RecentDetections(1000);
+        var hits = new HitList();
         new Evaluator(set).Evaluate(1, record, hits);
-        return hits.Recent(1000);
+        return hits.Hits;
     }
 
     public static bool Fires(RuleSet set, EventRecord record) => Hits(set, record).Count > 0;

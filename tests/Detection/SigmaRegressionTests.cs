@@ -26,11 +26,11 @@ public class SigmaRegressionTests(ITestOutputHelper output)
         var set = SigmaCorpus.RuleSet;
         Assert.Contains(set.Rules, r => r.Rule.Id == c.RuleId);
         var evaluator = new Evaluator(set);
-        var hits = new RecentDetections(10_000);
+        var hits = new HitList();
         var events = SigmaCorpus.Events(c);
         Assert.Equal(c.EventCount, events.Count);
         for (var i = 0; i < events.Count; i++) evaluator.Evaluate(i, Sigma.Json(events[i]), hits);
-        var mine = hits.Recent(10_000).Where(h => h.RuleId == c.RuleId).ToList();
+        var mine = hits.Hits.Where(h => h.RuleId == c.RuleId).ToList();
         Assert.True(mine.Count >= (c.MatchCount ?? 1),
             $"{c.RuleTitle} ({c.RulePath}) fired {mine.Count} times on {events.Count} events, expected at least {c.MatchCount ?? 1}");
         foreach (var h in mine)

@@ -37,4 +37,12 @@ public sealed class CompiledRule
     public IReadOnlyList<Atom> Gate { get; init; } = [];
     public RuleCounters Counters { get; } = new();
     public IReadOnlyList<RegexMatcher> Regexes { get; init; } = [];
+    /// <summary>Whether a hit raises an alert of its own (false when only correlations without `generate: true` use the rule).</summary>
+    public bool Generates { get; init; } = true;
+    /// <summary>Correlations (and which of their inputs) fed by this rule's hits.</summary>
+    public IReadOnlyList<(int Correlation, int Input)> Consumers { get; init; } = [];
+    /// <summary>Fields (Sigma names and field ids) whose values correlations need from this rule's hits.</summary>
+    public IReadOnlyList<(string Name, int FieldId)> CorrelationFields { get; init; } = [];
+    /// <summary>An admin can disable a rule (state store); a disabled rule is not evaluated.</summary>
+    public volatile bool Enabled = true;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using Redoubt.Detection.Events;
+using Redoubt.Detection.Iocs;
 using Redoubt.Detection.Matching;
 using Redoubt.Storage.Events;
 
@@ -28,6 +29,11 @@ public sealed class Evaluator
 
     public RuleSet Set => _set;
     public EventFields Fields => _fields;
+    /// <summary>Indicators looked up in every event (swapped in whole on import).</summary>
+    public IocIndex Iocs { get; set; } = IocIndex.Empty;
+    /// <summary>Alert level of IOC hits.</summary>
+    public string IocLevel { get; set; } = "high";
+    private readonly List<int> _iocSeen = [];
 
     public Evaluator(RuleSet set)
     {
@@ -56,8 +62,9 @@ public sealed class Evaluator
         // name: do it only for events of a source that has keyword rules (a second read of the event).
         _fields.CollectKeywords = _set.KeywordsInSources;
         Read(record);
+        var found = Iocs.IsEmpty ? 0 : MatchIocs(eventId, record, hits);
         var activeCount = Classify();
-        if (activeCount == 0) return 0;
+        if (activeCount == 0) return found;
         if (!_fields.CollectKeywords && _set.Keywords)
         {
             for (var a = 0; a < activeCount; a++)
@@ -78,7 +85,6 @@ public sealed class Evaluator
         Array.Clear(_ruleBits);
         _set.RuleIndex.Mark(_fields, _ruleBits);
         var ungated = _set.UngatedRules;
-        var found = 0;
         for (var w = 0; w < _ruleBits.Length; w++)
         {
             var word = (_ruleBits[w] | ungated[w]) & _applicable[w];
@@ -87,6 +93,7 @@ public sealed class Evaluator
                 var bit = BitOperations.TrailingZeroCount(word);
                 word &= word - 1;
                 var rule = _set.Rules[(w << 6) + bit];
+                if (!rule.Enabled) continue;
                 var source = SourceFor(rule, activeCount);
                 _ctx.SlotOf = _set.Sources[source].SlotOf;
                 if (Run(rule))
@@ -173,6 +180,7 @@ public sealed class Evaluator
             if (_message >= 0) f.Add(_message, message, ValueKind.String);
             if (f.CollectKeywords) f.Add(FieldNames.Keywords, message, ValueKind.String);
             if (record.Fields is null && Auditd.Looks(message)) Auditd.Read(message, f);
+            else if (record.Fields is null && Sshd.Applies(record.App)) Sshd.Read(message, f);
         }
         if (record.Fields is { } fields)
             foreach (var (name, value) in fields)
@@ -189,10 +197,72 @@ public sealed class Evaluator
         if (slot >= 0 && value is not null) _fields.Add(slot, value, ValueKind.String);
     }
 
-    private DetectionHit Hit(CompiledRule rule, int source, long eventId, EventRecord record)
+    /// <summary>Looks every IOC field of the event (and a syslog message's tokens) up in the indicators; one hit per indicator per event.</summary>
+    private int MatchIocs(long eventId, EventRecord record, IDetectionHitSink? hits)
     {
-        var matched = new List<MatchedField>();
-        rule.Root.Explain(_ctx, matched);
+        var iocs = Iocs;
+        _iocSeen.Clear();
+        var found = 0;
+        foreach (var (slot, field, kind) in _set.IocSlots)
+        {
+            for (var e = _fields.First(slot); e >= 0; e = _fields.Next(e))
+            {
+                if (_fields.KindOf(e) != ValueKind.String) continue;
+                var text = _fields.Text(e);
+                int at = 0, length = text.Length;
+                var hit = kind switch
+                {
+                    IocField.Ip => iocs.MatchIp(text),
+                    IocField.Domain => iocs.MatchDomain(text),
+                    IocField.Url => iocs.MatchUrl(text),
+                    IocField.Hash => iocs.MatchHash(text),
+                    _ => iocs.MatchHashes(text, out at, out length),
+                };
+                if (hit is not null) found += IocHits(hit, field, text.Slice(at, length), eventId, record, hits);
+            }
+        }
+        if (record.Json is null && record.Message is { } message)
+        {
+            var i = 0;
+            while (iocs.ScanText(message, ref i, out var start, out var length) is { } hit)
+                found += IocHits(hit, "message", message.AsSpan(start, length), eventId, record, hits);
+        }
+        return found;
+    }
+
+    private int IocHits(int[] indicators, string field, ReadOnlySpan<char> observed, long eventId, EventRecord record, IDetectionHitSink? hits)
+    {
+        var found = 0;
+        var iocs = Iocs;
+        foreach (var i in indicators)
+        {
+            var x = iocs.IndicatorAt(i);
+            // Expired indicators stop matching; the event's arrival time decides, so a replay decides the same.
+            if (x.ExpiresMs is { } until && until <= record.ReceivedAtMs) continue;
+            if (_iocSeen.Contains(i)) continue;
+            _iocSeen.Add(i);
+            found++;
+            if (hits is null) continue;
+            var list = iocs.ListOf(i);
+            var entities = Entities(record);
+            entities["indicator"] = x.Value;
+            var type = IocTypes.Name(x.Type);
+            hits.Add(new DetectionHit
+            {
+                Kind = HitKind.Ioc,
+                RuleId = "ioc:" + list, RuleTitle = $"Indicator of compromise from list '{list}'", Level = IocLevel,
+                Author = x.Source, References = [],
+                EventId = eventId, EventTimeMs = record.TimeMs, ReceivedAtMs = record.ReceivedAtMs,
+                LogSource = "ioc",
+                Matched = [new MatchedField(field, observed.ToString())], Entities = entities,
+                Ioc = new IocMatch(list, type, x.Value, x.Ref, x.Source, field, observed.ToString(), x.ExpiresMs),
+            });
+        }
+        return found;
+    }
+
+    private Dictionary<string, string> Entities(EventRecord record)
+    {
         var entities = new Dictionary<string, string>();
         var i = 0;
         foreach (var (entity, names) in RuleSet.EntityFields)
@@ -206,13 +276,37 @@ public sealed class Evaluator
             }
         }
         if (!entities.ContainsKey("host") && record.Host is { } host) entities["host"] = host;
+        return entities;
+    }
+
+    private DetectionHit Hit(CompiledRule rule, int source, long eventId, EventRecord record)
+    {
+        var matched = new List<MatchedField>();
+        rule.Root.Explain(_ctx, matched);
+        var entities = Entities(record);
+        Dictionary<string, string>? values = null;
+        if (rule.CorrelationFields.Count > 0)
+        {
+            // Group-by and value_count fields, read now while the event's fields are at hand.
+            values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            var slotOf = _set.Sources[source].SlotOf;
+            foreach (var (name, fieldId) in rule.CorrelationFields)
+            {
+                var e = _fields.First(slotOf[fieldId]);
+                if (e >= 0 && _fields.KindOf(e) != ValueKind.Null) values[name] = _fields.Text(e).ToString();
+            }
+        }
         var r = rule.Rule;
         return new DetectionHit
         {
+            Kind = HitKind.Sigma,
             RuleId = r.Id, RuleTitle = r.Title, Level = r.Level, Tags = r.Tags,
-            EventId = eventId, EventTimeMs = record.TimeMs,
+            Author = r.Author, References = r.References, Licence = r.Licence, RuleLicenseField = r.License,
+            EventId = eventId, EventTimeMs = record.TimeMs, ReceivedAtMs = record.ReceivedAtMs,
             LogSource = _set.Sources[source].Entry.Name,
             Matched = matched, Entities = entities,
+            RuleIndex = rule.Index, Generates = rule.Generates,
+            Values = values ?? DetectionHit.NoValues,
         };
     }
 }

@@ -31,6 +31,7 @@ public sealed class RuleSet
     public required IReadOnlyList<CompiledRule> Rules { get; init; }
     public required IReadOnlyList<RuleLoadError> Errors { get; init; }
     public required IReadOnlyList<FilterState> Filters { get; init; }
+    public IReadOnlyList<Correlation.CompiledCorrelation> Correlations { get; init; } = [];
     public required FieldNames Slots { get; init; }
     public required FieldTable SigmaFields { get; init; }
     public DateTimeOffset LoadedAt { get; init; } = DateTimeOffset.UtcNow;
@@ -44,6 +45,8 @@ public sealed class RuleSet
     internal LiteralIndex RuleIndex { get; init; } = null!;
     internal ulong[] UngatedRules { get; init; } = [];
     internal int[] EntitySlots { get; init; } = [];
+    /// <summary>Slots of the fields IOCs are looked up in, with what each holds.</summary>
+    internal (int Slot, string Field, Iocs.IocField Kind)[] IocSlots { get; init; } = [];
     /// <summary>A log source's own condition uses keywords, so every event must keep all string values.</summary>
     internal bool KeywordsInSources { get; init; }
 

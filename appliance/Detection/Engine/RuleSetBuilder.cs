@@ -1,4 +1,5 @@
 using Redoubt.Detection.Compile;
+using Redoubt.Detection.Correlation;
 using Redoubt.Detection.Events;
 using Redoubt.Detection.LogSources;
 using Redoubt.Detection.Matching;
@@ -32,6 +33,7 @@ public static class RuleSetBuilder
 
         var rules = new List<SigmaRule>();
         var filters = new List<SigmaFilter>();
+        var correlations = new List<CorrelationRule>();
         var seen = new Dictionary<string, RuleOrigin>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in files)
         {
@@ -48,6 +50,17 @@ public static class RuleSetBuilder
                 rules.Add(rule);
             }
             filters.AddRange(file.Filters);
+            foreach (var correlation in file.Correlations)
+            {
+                if (seen.TryGetValue(correlation.Id, out var first))
+                {
+                    errors.Add(new RuleLoadError(correlation.Origin.File, correlation.Origin.Line, 0, ErrorCodes.DuplicateId,
+                        $"rule id {correlation.Id} is already used by {first.File}:{first.Line}", correlation.Id, correlation.Title));
+                    continue;
+                }
+                seen[correlation.Id] = correlation.Origin;
+                correlations.Add(correlation);
+            }
         }
 
         var compiled = new List<(SigmaRule Rule, Node Root, int[] Sources, List<string> Filters)>();
@@ -95,6 +108,9 @@ public static class RuleSetBuilder
             filterStates.Add(new FilterState(filter, applied, missing));
         }
 
+        // Correlations: references resolved, the fields their inputs must carry interned before slots are laid out.
+        var links = CorrelationLinker.Link(correlations, compiled.Select(c => c.Rule).ToList(), fieldTable, errors);
+
         // Slots: every name an event must be read under.
         var slots = new FieldNames();
         var identity = fieldTable.Names.Select(slots.Intern).ToArray();
@@ -103,6 +119,7 @@ public static class RuleSetBuilder
         foreach (var (feed, sigma) in map.Aliases)
             slots.SetAlias(slots.Intern(feed), slots.Intern(sigma));
         var entitySlots = RuleSet.EntityFields.SelectMany(e => e.Fields).Select(slots.Intern).ToArray();
+        var iocSlots = Iocs.IocIndex.Fields.Select(f => (slots.Intern(f.Field), f.Field, f.Kind)).ToArray();
 
         // Gates, preferring literals few rules share.
         var gates = new GateBuilder();
@@ -124,6 +141,9 @@ public static class RuleSetBuilder
             {
                 Index = i, Rule = c.Rule, Root = c.Root, Sources = c.Sources, Filters = c.Filters,
                 Gate = gate ?? [], Regexes = Regexes(c.Root).ToList(),
+                Generates = links.RuleGenerates[i],
+                Consumers = links.RuleConsumers[i],
+                CorrelationFields = links.RuleFields[i],
             });
         }
 
@@ -153,6 +173,7 @@ public static class RuleSetBuilder
             Rules = compiledRules,
             Errors = errors,
             Filters = filterStates,
+            Correlations = links.Correlations,
             Slots = slots,
             SigmaFields = fieldTable,
             Keywords = compiled.Any(c => UsesKeywords(c.Root)),
@@ -163,6 +184,7 @@ public static class RuleSetBuilder
             RuleIndex = new LiteralIndex(ruleAtoms),
             UngatedRules = ungatedRules,
             EntitySlots = entitySlots,
+            IocSlots = iocSlots,
             KeywordsInSources = whens.Any(UsesKeywords),
         };
     }

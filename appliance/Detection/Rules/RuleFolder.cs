@@ -18,12 +18,21 @@ public static class RuleFolder
         var paths = Directory.EnumerateFiles(directory, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false })
             .Where(p => p.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal);
+        // Rules under a folder that carries the Detection Rule License text are SigmaHQ's: alerts credit them.
+        var drlRoot = RuleLicence.FindDrlRoot(directory);
         foreach (var path in paths)
         {
             var name = Path.Combine(label ?? directory, Path.GetRelativePath(directory, path));
             try
             {
-                files.Add(SigmaReader.Read(File.ReadAllText(path), name));
+                var file = SigmaReader.Read(File.ReadAllText(path), name);
+                if (drlRoot is not null)
+                {
+                    var licence = RuleLicence.Drl(Path.GetRelativePath(drlRoot, path));
+                    foreach (var rule in file.Rules) rule.Licence ??= licence;
+                    foreach (var correlation in file.Correlations) correlation.Licence ??= licence;
+                }
+                files.Add(file);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -1,4 +1,5 @@
 using Redoubt.Detection.Compile;
+using Redoubt.Detection.Correlation;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -9,13 +10,14 @@ public sealed class SigmaFile
 {
     public List<SigmaRule> Rules { get; } = [];
     public List<SigmaFilter> Filters { get; } = [];
+    public List<Correlation.CorrelationRule> Correlations { get; } = [];
     public List<RuleLoadError> Errors { get; } = [];
 }
 
 /// <summary>
 /// Reads Sigma YAML (one or more documents) into rules and filters with YamlDotNet's node model,
-/// which keeps line numbers for every error. Correlation rules and v1 rule collections are
-/// reported as unsupported here rather than half-loaded.
+/// which keeps line numbers for every error. Correlation rules are read by <see cref="CorrelationReader"/>;
+/// v1 rule collections are reported as unsupported here rather than half-loaded.
 /// </summary>
 public static class SigmaReader
 {
@@ -55,9 +57,8 @@ public static class SigmaReader
                     throw new RuleException(ErrorCodes.Unsupported,
                         $"'action: {action}' is a Sigma v1 rule collection; write each rule as its own document").At(Node(root, "action")!.Start);
                 if (Node(root, "correlation") is { } correlation)
-                    throw new RuleException(ErrorCodes.Unsupported,
-                        "correlation rules are not supported yet: Redoubt evaluates single-event rules only").At(correlation.Start);
-                if (Node(root, "filter") is { } && Node(root, "detection") is null)
+                    result.Correlations.Add(CorrelationReader.Read(root, correlation, file, line));
+                else if (Node(root, "filter") is { } && Node(root, "detection") is null)
                     result.Filters.Add(ReadFilter(root, file, line));
                 else
                     result.Rules.Add(ReadRule(root, file, line));
@@ -84,6 +85,7 @@ public static class SigmaReader
             Level = Scalar(root, "level"),
             Description = Scalar(root, "description"),
             Author = Scalar(root, "author"),
+            License = Scalar(root, "license"),
             References = List(root, "references"),
             Tags = List(root, "tags"),
             LogSource = ReadLogSource(root),
@@ -120,7 +122,7 @@ public static class SigmaReader
 
     private static string? Lower(string? s) => s?.Trim().ToLowerInvariant();
 
-    private static RuleException Missing(YamlMappingNode root, string key, string what) =>
+    internal static RuleException Missing(YamlMappingNode root, string key, string what) =>
         new RuleException(ErrorCodes.MissingField, $"'{key}' is missing: it must hold {what}").At(root.Start);
 
     public static YamlNode? Node(YamlMappingNode map, string key)
@@ -130,17 +132,17 @@ public static class SigmaReader
         return null;
     }
 
-    private static string Required(YamlMappingNode root, string key) =>
+    internal static string Required(YamlMappingNode root, string key) =>
         Scalar(root, key) is { Length: > 0 } value ? value : throw Missing(root, key, "text");
 
-    private static string? Scalar(YamlMappingNode map, string key) => Node(map, key) switch
+    internal static string? Scalar(YamlMappingNode map, string key) => Node(map, key) switch
     {
         null => null,
         YamlScalarNode s => s.Value,
         var other => throw new RuleException(ErrorCodes.InvalidField, $"'{key}' must be a single value").At(other.Start),
     };
 
-    private static IReadOnlyList<string> List(YamlMappingNode map, string key) => Node(map, key) switch
+    internal static IReadOnlyList<string> List(YamlMappingNode map, string key) => Node(map, key) switch
     {
         null => [],
         YamlScalarNode { Value: null } => [],
