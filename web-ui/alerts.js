@@ -110,7 +110,8 @@
     ];
     if (rule.license) pairs.push(['Rule licence', U.text([rule.license.name, rule.license.notice, rule.license.link].filter(Boolean).join(' — '))]);
     if (a.ioc) pairs.push(['Indicator', U.text(`${a.ioc.type} ${a.ioc.indicator} from list ${a.ioc.list} (${a.ioc.field} = ${a.ioc.observed})`)]);
-    return U.dl(pairs.filter(([, v]) => v !== undefined && v !== null && v !== ''));
+    const shown = (v) => v !== undefined && v !== null && (v instanceof Node ? v.textContent.trim() !== '' : String(v).trim() !== '');
+    return U.dl(pairs.filter(([, v]) => shown(v)));
   }
 
   function history(a) {

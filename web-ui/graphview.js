@@ -39,7 +39,7 @@ window.RedoubtGraph = (() => {
     }
     const order = [...cols.keys()].sort((a, b) => a - b);
     const pos = new Map();
-    const colW = 190;
+    const colW = 260;
     const rowH = 62;
     // One barycentre pass: a node sits near the nodes of the previous column it is joined to.
     const neighbours = new Map();

@@ -257,7 +257,16 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
             """);
         await page.ClickAsync("#rule-submit");
         await Assertions.Expect(page.Locator("#rule-status")).ToContainTextAsync(id);
-        await Assertions.Expect(page.Locator($"#rules-table tr[data-rule-id='{id}']")).ToContainTextAsync("sshd invalid user");
+        var uploaded = page.Locator($"#rules-table tr[data-rule-id='{id}']");
+        await Assertions.Expect(uploaded).ToContainTextAsync("sshd invalid user");
+
+        // Disabled and enabled again from the list; the API agrees each time.
+        await uploaded.Locator("button.rule-toggle").ClickAsync();
+        await Assertions.Expect(uploaded.Locator("td.state-off")).ToContainTextAsync("no");
+        Assert.False((await site.GetAsync("/api/v1/rules")).GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("id").GetString() == id).GetProperty("enabled").GetBoolean());
+        await uploaded.Locator("button.rule-toggle").ClickAsync();
+        await Assertions.Expect(uploaded.Locator("td.state-active")).ToHaveTextAsync("yes");
+        Assert.True((await site.GetAsync("/api/v1/rules")).GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("id").GetString() == id).GetProperty("enabled").GetBoolean());
         await ShotAsync(page, "rules");
         await guard.AssertInertAsync("rules");
     }
@@ -310,5 +319,79 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
         await Assertions.Expect(page.Locator("#sys-stores tbody tr")).Not.ToHaveCountAsync(0);
         await ShotAsync(page, "system");
         await guard.AssertInertAsync("system");
+    }
+
+    [Fact]
+    public async Task Alert_triage_acknowledges_assigns_comments_and_closes_with_a_reason_beside_the_evidence_and_graph()
+    {
+        // An alert the real OpenSSH log raised on LabSZ (the break-in rule), not yet triaged.
+        var open = await site.GetAsync("/api/v1/alerts?state=new&entity=" + Uri.EscapeDataString("host=LabSZ") + "&limit=1");
+        var id = open.GetProperty("alerts")[0].GetProperty("id").GetString()!;
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/alerts.html"));
+        await page.FillAsync("#af-entity", "host=LabSZ");
+        await page.ClickAsync("#af-submit");
+        var row = page.Locator($"#alerts-table tr[data-alert-id='{id}']");
+        await row.ClickAsync();
+        var detail = page.Locator($"#alert-detail[data-alert-id='{id}']");
+        await Assertions.Expect(detail.Locator("#alert-title")).ToHaveTextAsync("sshd reverse mapping failed, possible break-in attempt");
+
+        // Evidence: the real log lines behind it; graph context: the alert, the host it raised, drawn.
+        var full = await site.GetAsync($"/api/v1/alerts/{id}");
+        var evidence = full.GetProperty("events");
+        await Assertions.Expect(page.Locator("#alert-evidence tbody tr.event")).ToHaveCountAsync(evidence.GetArrayLength());
+        await Assertions.Expect(page.Locator("#alert-evidence tbody tr.event").First.Locator(".msg")).ToContainTextAsync("POSSIBLE BREAK-IN ATTEMPT");
+        await Assertions.Expect(page.Locator("#alert-graph svg.graph g.node.kind-alert")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#alert-graph svg.graph g.node.kind-host text.node-label")).ToHaveTextAsync("labsz");
+
+        await page.ClickAsync("#triage-ack");
+        await Assertions.Expect(row.Locator("td.state-acknowledged")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#alert-history li.history-state").Last).ToContainTextAsync("admin state: new → acknowledged");
+        await page.FillAsync("#triage-assignee", "alice");
+        await page.ClickAsync("#triage-assign");
+        await Assertions.Expect(row).ToContainTextAsync("alice");
+        await page.FillAsync("#triage-comment", "reverse DNS of a scanner; no logon followed");
+        await page.ClickAsync("#triage-comment-submit");
+        await Assertions.Expect(page.Locator("#alert-history li.history-comment")).ToContainTextAsync("reverse DNS of a scanner");
+        await page.SelectOptionAsync("#triage-resolution", "false_positive");
+        await page.ClickAsync("#triage-close");
+        await Assertions.Expect(page.Locator("#alert-facts")).ToContainTextAsync("closed");
+        await Assertions.Expect(page.Locator("#triage-reopen")).ToBeVisibleAsync();
+
+        var after = (await site.GetAsync($"/api/v1/alerts/{id}")).GetProperty("alert");
+        Assert.Equal("closed", after.GetProperty("state").GetString());
+        Assert.Equal("false_positive", after.GetProperty("resolution").GetString());
+        Assert.Equal("alice", after.GetProperty("assignee").GetString());
+        Assert.Equal("reverse DNS of a scanner; no logon followed", after.GetProperty("comment").GetString());
+        // Each change is recorded with who made it: the signed-in admin (detection made the alert).
+        Assert.Equal(["admin", "admin", "admin", "admin", "admin"],
+            after.GetProperty("history").EnumerateArray().Where(h => h.GetProperty("who").GetString() != "detection").Select(h => h.GetProperty("who").GetString()));
+        await ShotAsync(page, "alerts");
+        await guard.AssertInertAsync("alerts");
+    }
+
+    [Fact]
+    public async Task A_viewer_reads_every_page_but_gets_no_triage_rule_import_or_admin_controls()
+    {
+        var page = await site.SignInAsync(browser, ConsoleSite.ViewerUser, ConsoleSite.ViewerPassword);
+        var guard = await PageGuard.WatchAsync(page);
+        await Assertions.Expect(page.Locator("#nav-user")).ToHaveTextAsync($"{ConsoleSite.ViewerUser} (viewer)");
+        await page.GotoAsync(site.Url("/alerts.html"));
+        await page.Locator("#alerts-table tbody tr.alert-row").First.ClickAsync();
+        await Assertions.Expect(page.Locator("#alert-detail")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#triage")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#triage-note")).ToContainTextAsync("triage needs an analyst or admin");
+
+        await page.GotoAsync(site.Url("/rules.html"));
+        await Assertions.Expect(page.Locator("#rules-table tbody tr").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#rule-form")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#rules-table button.rule-toggle")).ToHaveCountAsync(0);
+        await page.GotoAsync(site.Url("/imports.html"));
+        await Assertions.Expect(page.Locator("#graph-import-form")).ToBeHiddenAsync();
+        await page.GotoAsync(site.Url("/access.html"));
+        await Assertions.Expect(page.Locator("#tokens-section [data-note='admin-only']")).ToHaveTextAsync("Only an admin sees this.");
+        await Assertions.Expect(page.Locator("#token-form")).ToBeHiddenAsync();
+        await guard.AssertInertAsync("viewer pages");
     }
 }
