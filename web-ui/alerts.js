@@ -1,7 +1,6 @@
 // Redoubt console — alerts: the queue with filters, the detail of one alert (rule, matched fields,
 // triage, history, evidence events) and its graph context drawn as a picture: the alert, the
 // entities it raised, their blast radius and their cheapest attack paths to crown jewels.
-// A build without the alert store shows recent detection hits instead, without triage.
 // SECURITY: rule titles, entity values, matched values, comments and assignees are untrusted: text
 // only (ui.js). Rule references are shown as text, never as links (a rule file can say javascript:).
 'use strict';
@@ -15,7 +14,6 @@
   const $ = (id) => document.getElementById(id);
 
   const PAGE = 100;
-  let mode = 'alerts'; // or 'detections' when the build has no alert store
   let items = new Map();
   let nextCursor = null;
   let current = null; // the alert shown
@@ -38,15 +36,6 @@
     return Object.entries(entities || {}).map(([k, v]) => `${k}=${v}`).join('  ');
   }
 
-  // A detection hit in the shape of an alert (no triage state).
-  function fromHit(h, i) {
-    return {
-      id: `hit-${i}`, kind: 'sigma', rule: { id: h.ruleId, title: h.ruleTitle, level: h.level, tags: h.tags },
-      severity: String(h.level || 'medium').toLowerCase(), entities: h.entities || {}, count: 1, lastSeen: h.eventTime,
-      firstSeen: h.eventTime, evidence: [h.eventId], matched: h.matched || [], logSource: h.logSource, state: null,
-    };
-  }
-
   function alertRow(a) {
     const tr = el('tr', 'alert-row');
     tr.setAttribute('data-alert-id', U.plain(a.id, 200));
@@ -66,21 +55,10 @@
 
   async function loadQueue(append) {
     const tbody = $('alerts-table').tBodies[0];
-    let list;
-    let total;
-    if (mode === 'alerts') {
-      const r = await U.getOptional(`/api/v1/alerts?${params(append ? nextCursor : null)}`);
-      if (r === null) { mode = 'detections'; return loadQueue(false); }
-      list = r.alerts;
-      total = r.total;
-      nextCursor = r.nextCursor || null;
-    } else {
-      const r = await S.get('/api/v1/detections?limit=500');
-      list = (r.detections || []).map(fromHit);
-      total = r.total;
-      nextCursor = null;
-      $('alert-filters').hidden = true;
-    }
+    const r = await S.get(`/api/v1/alerts?${params(append ? nextCursor : null)}`);
+    const list = r.alerts;
+    const total = r.total;
+    nextCursor = r.nextCursor || null;
     if (!append) { U.clear(tbody); items = new Map(); }
     for (const a of list) {
       items.set(a.id, a);
@@ -89,9 +67,7 @@
       tbody.appendChild(tr);
     }
     $('alerts-more').hidden = !nextCursor;
-    $('alerts-status').textContent = mode === 'alerts'
-      ? `${U.num(total)} alert${total === 1 ? '' : 's'} match; showing ${items.size}.`
-      : `This build has no alert store: the ${items.size} most recent detection hits (of ${U.num(total)}), without triage.`;
+    $('alerts-status').textContent = `${U.num(total)} alert${total === 1 ? '' : 's'} match; showing ${items.size}.`;
     U.clearError();
   }
 
@@ -99,7 +75,7 @@
   function facts(a) {
     const rule = a.rule || {};
     const pairs = [
-      ['Severity', a.severity], ['State', a.state ? a.state.replace('_', ' ') : 'no triage in this build'],
+      ['Severity', a.severity], ['State', String(a.state || '').replace('_', ' ')],
       ['Resolution', a.resolution], ['Assignee', U.text(a.assignee || '')], ['Comment', U.text(a.comment || '')],
       ['Rule', U.text(`${rule.title || ''} (${rule.id || ''})`)], ['Level', rule.level], ['Kind', a.kind],
       ['Entities', U.text(entityText(a.entities))], ['Count', U.num(a.count)], ['Events', U.num(a.eventCount ?? (a.evidence || []).length)],
@@ -125,15 +101,14 @@
       li.appendChild(U.text(h.field === 'comment' ? (h.to || '') : `${h.from || '—'} → ${h.to || '—'}`));
       ul.appendChild(li);
     }
-    if (!ul.firstChild) ul.appendChild(el('li', 'hint', a.state ? 'No triage yet.' : 'No triage in this build.'));
+    if (!ul.firstChild) ul.appendChild(el('li', 'hint', 'No triage yet.'));
   }
 
   function triageControls(a) {
-    const canTriage = mode === 'alerts' && U.can('alerts:write');
+    const canTriage = U.can('alerts:write');
     $('triage').hidden = !canTriage;
     $('triage-note').hidden = canTriage;
-    $('triage-note').textContent = mode !== 'alerts' ? 'Triage needs the alert store, which this build does not have.'
-      : 'Your role reads alerts; triage needs an analyst or admin.';
+    $('triage-note').textContent = 'Your role reads alerts; triage needs an analyst or admin.';
     if (!canTriage) return;
     const closed = a.state === 'closed';
     $('triage-ack').disabled = a.state === 'acknowledged' || closed;
@@ -145,16 +120,11 @@
     $('triage-status').textContent = '';
   }
 
-  async function evidence(a) {
+  function evidence(a) {
     const tbody = U.clear($('alert-evidence').tBodies[0]);
     evidenceRows.collapse();
-    let events = a.events;
-    if (!Array.isArray(events)) {
-      events = [];
-      for (const id of (a.evidence || []).slice(0, 20)) {
-        try { events.push(await S.get(`/api/v1/events/${encodeURIComponent(String(id))}`)); } catch (_) { /* gone by retention */ }
-      }
-    }
+    // The detail carries the first evidence events (events dropped by retention are missing).
+    const events = Array.isArray(a.events) ? a.events : [];
     for (const ev of events) tbody.appendChild(E.row(ev));
     const total = a.eventCount ?? (a.evidence || []).length;
     $('alert-evidence-count').textContent = `${events.length} shown of ${U.num(total)}`;
@@ -186,7 +156,6 @@
     const paths = U.clear($('alert-paths'));
     const ctx = a.context;
     note.textContent = ctx ? `Blast radius ${U.num(ctx.blastRadius)} nodes; ${ctx.crownJewelPath ? `a crown jewel ${ctx.crownJewelHops} hop${ctx.crownJewelHops === 1 ? '' : 's'} away` : 'no attack path to a crown jewel'}; criticality ${ctx.criticality}.` : '';
-    if (await U.getOptional('/api/v1/graph/stats').catch(() => null) === null) { note.textContent = 'This build has no graph.'; return; }
     const m = G.model();
     m.layer = new Map();
     const starts = await entityNodes(a, m);
@@ -230,12 +199,9 @@
   }
 
   async function show(id) {
-    let a = items.get(id);
-    if (!a) return;
-    if (mode === 'alerts') {
-      const r = await S.get(`/api/v1/alerts/${encodeURIComponent(id)}`);
-      a = Object.assign({}, r.alert, { events: r.events });
-    }
+    if (!items.has(id)) return;
+    const r = await S.get(`/api/v1/alerts/${encodeURIComponent(id)}`);
+    const a = Object.assign({}, r.alert, { events: r.events });
     current = a;
     for (const tr of $('alerts-table').tBodies[0].rows) tr.classList.toggle('selected', tr.getAttribute('data-alert-id') === U.plain(id, 200));
     $('alert-detail').hidden = false;
@@ -246,7 +212,7 @@
     for (const x of a.matched || []) matched.appendChild(U.row([[x.field, 'mono'], U.text(x.value)]));
     triageControls(a);
     history(a);
-    await evidence(a);
+    evidence(a);
     try { await graphContext(a); } catch (x) { $('alert-graph-note').textContent = `Graph context: ${x.message}`; }
   }
 

@@ -106,31 +106,19 @@
   }
 
   // Open alerts by severity: the alert list answers "at least this grave" with a total, so five
-  // one-row queries give exact counts. Without an alert store, detection hits by rule level.
+  // one-row queries give exact counts.
   async function drawAlerts() {
     const box = $('dash-alerts');
     const open = 'state=new,acknowledged,in_progress';
     const atLeast = [];
     for (let level = 5; level >= 1; level--) {
-      const r = await U.getOptional(`/api/v1/alerts?${open}&severity=${level}&limit=1`);
-      if (r === null) return drawDetections(box);
+      const r = await S.get(`/api/v1/alerts?${open}&severity=${level}&limit=1`);
       atLeast.push(r.total);
     }
     const counts = SEVERITIES.map((name, i) => ({ label: name, value: atLeast[i] - (i > 0 ? atLeast[i - 1] : 0), cls: `sev-${name}` }));
     U.clear(box).appendChild(U.barChart(counts, { labelWidth: 120, width: 480 }));
     box.setAttribute('data-total', String(atLeast[4]));
     $('dash-alerts-note').textContent = `${U.num(atLeast[4])} open (new, acknowledged or in progress)`;
-  }
-
-  async function drawDetections(box) {
-    const d = await S.get('/api/v1/detections?limit=10000');
-    const byLevel = new Map(SEVERITIES.map((s) => [s, 0]));
-    for (const h of d.detections || []) {
-      const level = String(h.level || 'medium').toLowerCase();
-      byLevel.set(byLevel.has(level) ? level : 'medium', (byLevel.get(level) || 0) + 1);
-    }
-    U.clear(box).appendChild(U.barChart(SEVERITIES.map((s) => ({ label: s, value: byLevel.get(s), cls: `sev-${s}` })), { labelWidth: 120, width: 480 }));
-    $('dash-alerts-note').textContent = 'This build has no alert store: recent detection hits by rule level.';
   }
 
   async function poll() {

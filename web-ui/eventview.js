@@ -13,7 +13,7 @@ window.RedoubtEvents = (() => {
   const COLUMNS = 8;
   // Header fields shown in this order; anything else the API adds is listed after them.
   const KNOWN = ['id', 'time', 'receivedAt', 'transport', 'source', 'sender', 'format', 'host', 'app', 'procId', 'msgId',
-    'facility', 'severity', 'flags', 'parseError', 'structuredData', 'message', 'rawBase64', 'rawText', 'json', 'fields'];
+    'facility', 'severity', 'flags', 'parseError', 'structuredData', 'message', 'rawBase64', 'rawText', 'json', 'fields', 'tags'];
 
   function sevName(n) {
     return Number.isInteger(n) && n >= 0 && n < SEVERITIES.length ? SEVERITIES[n] : (n === null || n === undefined ? '—' : String(n));
@@ -143,9 +143,13 @@ window.RedoubtEvents = (() => {
     const left = el('section', 'detail-fields');
     left.appendChild(el('h3', null, 'Parsed'));
     left.appendChild(fieldList(ev));
-    if (ev.fields && typeof ev.fields === 'object' && Object.keys(ev.fields).length > 0) {
-      left.appendChild(el('h3', null, 'Decoded fields'));
-      left.appendChild(decodedFields(ev.fields));
+    for (const [name, title] of [['fields', 'Decoded fields'], ['tags', 'Tags (from the listener)']]) {
+      const map = ev[name];
+      if (!map || typeof map !== 'object' || Object.keys(map).length === 0) continue;
+      left.appendChild(el('h3', null, title));
+      const d = decodedFields(map);
+      d.id = `detail-${name}`;
+      left.appendChild(d);
     }
     const right = el('section', 'detail-raw');
     right.appendChild(rawBlock(ev));

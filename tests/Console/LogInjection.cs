@@ -27,6 +27,9 @@ public static class LogInjection
     public const string AgentMessage = "'\"><iframe src=\"javascript:window.__pwned='agent-msg'\"></iframe>";
     public const string AgentFieldName = "<b onmouseover=window.__pwned='field-name'>name</b>";
     public const string AgentFieldValue = "<a href=\"javascript:window.__pwned='field-value'\">click</a></td></tr><tr><td>";
+    /// <summary>RFC 5424 structured data: a parameter named like a tag, with a script as its value.</summary>
+    public const string SdName = "<svg>";
+    public const string SdValue = "<script>window.__pwned='sd'</script>";
     public const string StyleBreakout = "</style><style>body{display:none}</style><div style=\"position:fixed;inset:0\">";
 
     /// <summary>The graph keys the sshd lines create (hosts are lower-cased by the extraction).</summary>
@@ -43,7 +46,7 @@ public static class LogInjection
         await Senders.SendTcpLinesAsync(app.SyslogPort,
         [
             $"<38>1 {now} {HostSvg} sshd 4242 - - reverse mapping checking getaddrinfo for {MessageImg} [203.0.113.66] failed - POSSIBLE BREAK-IN ATTEMPT!",
-            $"<38>1 {now} {HostSvg} sshd 4242 - - Failed password for {UserScript} from 203.0.113.66 port 50022 ssh2",
+            $"<38>1 {now} {HostSvg} sshd 4242 - [x@32473 {SdName}=\"{SdValue}\"] Failed password for {UserScript} from 203.0.113.66 port 50022 ssh2",
             $"<38>1 {now} {HostSvg} sshd 4242 - - Accepted password for {UserScript} from 203.0.113.66 port 50023 ssh2",
         ]);
         // RFC 3164 over UDP: a right-to-left override that would show "invoice" + "exe.pdf".

@@ -44,8 +44,12 @@ public sealed class LogInjectionTests(Browser browser, ConsoleSite site)
         await Assertions.Expect(detail.Locator("#detail-json")).ToContainTextAsync(LogInjection.AgentFieldName);
         await Assertions.Expect(detail).ToContainTextAsync(LogInjection.AgentFieldValue.Split('"')[0]);
         await guard.AssertInertAsync("agent event detail");
-        await table.Locator("tr.event", new() { Has = page.Locator("td.c-host", new() { HasText = LogInjection.HostSvg }) }).First.ClickAsync();
+        // The syslog event with structured data: its parameter name and value are text as well.
+        await table.Locator("tr.event", new() { HasText = "Failed password for " + LogInjection.UserScript }).ClickAsync();
         await Assertions.Expect(detail.Locator(".detail-fields")).ToContainTextAsync(LogInjection.HostSvg);
+        await Assertions.Expect(detail.Locator("#detail-sd")).ToContainTextAsync(LogInjection.SdValue);
+        await Assertions.Expect(detail.Locator("#detail-fields")).ToContainTextAsync(LogInjection.SdName);
+        await Assertions.Expect(detail.Locator("#detail-fields")).ToContainTextAsync(LogInjection.SdValue);
         await guard.AssertInertAsync("syslog event detail");
 
         // Dashboard and sources: source names and counters.
