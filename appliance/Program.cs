@@ -12,6 +12,8 @@ using Redoubt.Graph.Api;
 using Redoubt.Graph.Extraction;
 using Redoubt.Graph.Store;
 using Redoubt.Ingest;
+using Redoubt.Ingest.Forward;
+using Redoubt.Ingest.Http;
 using Redoubt.Ingest.Listeners;
 using Redoubt.Storage;
 using Redoubt.Storage.Checkpoints;
@@ -95,7 +97,18 @@ public static class Program
         var clock = TimeProvider.System;
         var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
         builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
-        var log = EventLog.Open(new EventLogOptions { Directory = Path.Combine(options.DataDir, "events") });
+        var ingest = options.Ingest;
+        // State kept beside the log and rebuilt from it: last-seen times of sources, idempotency keys.
+        var sources = new SourceTable(ingest.MaxSources, ingest.QuietAfter, ingest.ForgetSourceAfter, clock);
+        var keys = new IdempotencyKeys(ingest.IdempotencyKeyLifetime, ingest.MaxIdempotencyKeys, ingest.MaxIdempotencyIds, clock);
+        var log = EventLog.Open(new EventLogOptions
+        {
+            Directory = Path.Combine(options.DataDir, "events"),
+            OnRecovered = (id, e) => { sources.Restore(e); keys.Observe(id, e); },
+            OnCommitted = keys.Observe,
+        });
+        var registry = new ListenerRegistry(sources);
+        var ndjson = new NdjsonListener(registry.Add(new ListenerState("ingest", "http-ndjson", httpBind.ToString()) { Status = "listening" }));
         builder.Services.AddSingleton(log);
         // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
         builder.Services.AddSingleton(OpenState(options.DataDir));
@@ -114,8 +127,12 @@ public static class Program
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(clock);
-        builder.Services.AddSingleton<ListenerRegistry>();
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddSingleton(ndjson);
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(new IngestBudget(ingest.MaxPendingBytes));
         builder.Services.AddHostedService<ListenersService>();
+        builder.Services.AddHostedService<ForwardService>();
         // After commit: every IEventSink registered here sees every durable event, in log order.
         builder.Services.AddDetection(builder.Configuration, options.DataDir);
         builder.Services.AddSingleton<EventFanout>();
@@ -128,6 +145,9 @@ public static class Program
             // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
             k.Listen(httpBind, l => l.UseHttps(tls.Certificate));
             k.AddServerHeader = false;
+            k.Limits.MaxConcurrentConnections = options.HttpLimits.MaxConnections;
+            k.Limits.KeepAliveTimeout = options.HttpLimits.KeepAliveTimeout;
+            k.Limits.RequestHeadersTimeout = options.HttpLimits.RequestHeadersTimeout;
         });
 
         var app = builder.Build();
@@ -173,6 +193,20 @@ public static class Program
     {
         if (options.Syslog.MaxMessageBytes is < 480 or > 1024 * 1024)
             throw new StartupException($"Syslog:MaxMessageBytes {options.Syslog.MaxMessageBytes} is outside 480..1048576");
+        var ingest = options.Ingest;
+        // An event holds its line (or record) and the message lifted from it: both must fit one log entry.
+        if (ingest.MaxLineBytes is < 1024 or > 1024 * 1024)
+            throw new StartupException($"Ingest:MaxLineBytes {ingest.MaxLineBytes} is outside 1024..1048576");
+        if (ingest.MaxBodyBytes < ingest.MaxLineBytes)
+            throw new StartupException($"Ingest:MaxBodyBytes {ingest.MaxBodyBytes} is below Ingest:MaxLineBytes {ingest.MaxLineBytes}");
+        // A batch larger than the whole budget could never be admitted: it would be "busy" forever.
+        if (ingest.MaxPendingBytes < ingest.MaxBodyBytes)
+            throw new StartupException($"Ingest:MaxPendingBytes {ingest.MaxPendingBytes} is below Ingest:MaxBodyBytes {ingest.MaxBodyBytes}");
+        if (options.Forward.Enabled && ingest.MaxPendingBytes < options.Forward.MaxFrameBytes)
+            throw new StartupException($"Ingest:MaxPendingBytes {ingest.MaxPendingBytes} is below Forward:MaxFrameBytes {options.Forward.MaxFrameBytes}");
+        if (ingest.MaxSources < 1 || ingest.MaxIdempotencyKeys < 1 || ingest.MaxIdempotencyIds < 1)
+            throw new StartupException("Ingest:MaxSources, MaxIdempotencyKeys and MaxIdempotencyIds must be at least 1");
+        if (options.HttpLimits.MaxConnections < 1) throw new StartupException("HttpLimits:MaxConnections must be at least 1");
         options.DataDir = Path.GetFullPath(options.DataDir);
         try
         {

@@ -3,5 +3,12 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project perf -- --filter '*'   (see perf/RESULTS.md)
 if (args is ["probe", var data]) { Redoubt.Perf.Detection.Probe.Run(data); return; }
 if (args is ["graph-bench", ..]) { Redoubt.Perf.Graph.GraphBench.Run(args[1..]); return; }
+if (args is ["forward-probe", var ingestData]) { Redoubt.Perf.Ingest.ForwardProbe.Run(ingestData); return; }
+if (args is ["forward-load", var port, var loadData, .. var rest])
+{
+    Redoubt.Perf.Ingest.ForwardProbe.Load(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), loadData,
+        rest.Length > 0 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 200);
+    return;
+}
 if (args is ["store-recovery", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.StoreRecovery.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

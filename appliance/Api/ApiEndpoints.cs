@@ -25,7 +25,8 @@ public static class ApiEndpoints
         api.MapGet("/events", QueryEvents).RequireScope(Scopes.EventsRead);
         api.MapGet("/events/{id:long}", GetEvent).RequireScope(Scopes.EventsRead);
         api.MapGet("/stats", Stats).RequireScope(Scopes.SummaryRead);
-        api.MapPost("/ingest", Ingest).RequireScope(Scopes.IngestWrite);
+        api.MapPost("/ingest", NdjsonEndpoint.Handle).RequireScope(Scopes.IngestWrite);
+        app.MapGet("/metrics", Metrics.Write).RequireScope(Scopes.SummaryRead);
     }
 
     private static async Task<IResult> QueryEvents(HttpContext http, EventLog log)
@@ -77,7 +78,7 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static IResult Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IEnumerable<IEventSink> allSinks) => Results.Json(new
+    private static IResult Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, IEnumerable<IEventSink> allSinks) => Results.Json(new
     {
         committedUntil = log.CommittedUntil,
         // Sinks with checkpointed stores: how far each applied and checkpointed (its retention floor).
@@ -106,6 +107,13 @@ public static class ApiEndpoints
         storeFailure = log.Failure?.Message,
         byTransport = log.Stats.ByTransport.ToDictionary(kv => EventJson.TransportName(kv.Key), kv => kv.Value),
         bySource = log.Stats.BySource,
+        ingest = new
+        {
+            pendingBytes = budget.UsedBytes,
+            pendingLimitBytes = budget.CapacityBytes,
+            quietAfterSeconds = listeners.Sources.QuietAfter.TotalSeconds,
+            sourcesOverflowed = listeners.Sources.Overflowed,
+        },
         listeners = listeners.All.Select(l => new
         {
             name = l.Name,
@@ -113,7 +121,14 @@ public static class ApiEndpoints
             bind = l.Bind,
             status = l.Status,
             received = l.Received,
+            parsed = l.Parsed,
+            parseErrors = l.ParseErrors,
+            truncated = l.Truncated,
             dropped = l.Dropped,
+            busy = l.Busy,
+            malformed = l.Malformed,
+            bytes = l.Bytes,
+            lastSeen = Time(l.LastSeenMs),
             connections = l.Connections,
             openConnections = l.OpenConnections,
             connectionErrors = l.ConnectionErrors,
@@ -121,36 +136,28 @@ public static class ApiEndpoints
             tls = l.Tls,
             allowedNetworks = l.AllowedNetworks,
             tags = l.Tags,
+            refusedConnections = l.RefusedConnections,
+            idleClosed = l.IdleClosed,
+            authFailures = l.AuthFailures,
+        }),
+        sources = listeners.Sources.Snapshot().Select(v => new
+        {
+            source = v.Counters.Key,
+            quiet = v.Quiet,
+            received = v.Counters.Received,
+            parsed = v.Counters.Parsed,
+            parseErrors = v.Counters.ParseErrors,
+            truncated = v.Counters.Truncated,
+            dropped = v.Counters.Dropped,
+            bytes = v.Counters.Bytes,
+            firstSeen = Time(v.Counters.FirstSeenMs),
+            lastSeen = Time(v.Counters.LastSeenMs),
+            lastSender = v.Counters.LastAddress,
+            lastListener = v.Counters.LastListener,
         }),
     });
 
-    private static async Task<IResult> Ingest(HttpContext http, EventLog log, IOptions<RedoubtOptions> options, TimeProvider clock)
-    {
-        var sender = http.Connection.RemoteIpAddress is { } ip ? $"{ip}:{http.Connection.RemotePort}" : null;
-        var (events, errors) = await NdjsonIngest.ReadAsync(http.Request.BodyReader, options.Value.Ingest.MaxLineBytes, sender, clock, http.RequestAborted);
-        long[] ids = [];
-        if (events.Count > 0)
-        {
-            try
-            {
-                ids = (await log.AppendAsync(events, http.RequestAborted)).Ids;
-            }
-            catch (EventLogUnavailableException e)
-            {
-                http.Response.Headers.RetryAfter = "5";
-                return Results.Json(new { error = e.Message, accepted = 0 }, statusCode: 503);
-            }
-        }
-        var body = new
-        {
-            accepted = ids.Length,
-            rejected = errors.Count,
-            ids,
-            errors = errors.Select(e => new { line = e.Line, error = e.Error }),
-        };
-        // Nothing storable at all is the client's error; a partly good batch is stored and reported.
-        return Results.Json(body, statusCode: events.Count == 0 && errors.Count > 0 ? 400 : 200);
-    }
+    private static DateTime? Time(long ms) => ms is > 0 and < 253402300800000 ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime : null;
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 

@@ -17,9 +17,11 @@ public sealed class RedoubtOptions
     public SyslogOptions Syslog { get; set; } = new();
     public SyslogTlsOptions SyslogTls { get; set; } = new();
     public RelpOptions Relp { get; set; } = new();
+    public ForwardOptions Forward { get; set; } = new();
     /// <summary>Further listeners beyond the three above (another port, other tags or sender networks).</summary>
     public List<ListenerOptions> Listeners { get; set; } = [];
     public IngestOptions Ingest { get; set; } = new();
+    public HttpLimitsOptions HttpLimits { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
 }
 
@@ -56,12 +58,69 @@ public sealed class SyslogOptions : ListenerCommonOptions
     public string TimeZone { get; set; } = "UTC";
     /// <summary>Kernel receive buffer asked for the UDP socket; bursts beyond it are lost by the kernel.</summary>
     public int UdpReceiveBufferBytes { get; set; } = 8 * 1024 * 1024;
+    /// <summary>Open TCP connections beyond this are closed at once and counted as refused.</summary>
+    public int MaxConnections { get; set; } = 1024;
+    /// <summary>A TCP connection that sends nothing for this long is closed (0 = never).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>The Fluent forward protocol listener (Fluentd, Fluent Bit, fluent-logger, Docker's fluentd driver).</summary>
+public sealed class ForwardOptions
+{
+    public bool Enabled { get; set; } = true;
+    /// <summary>TCP "ADDR:PORT"; the appliance listens on 0.0.0.0:24224, a dev run on loopback.</summary>
+    public string Bind { get; set; } = "127.0.0.1:24224";
+    /// <summary>When set (or <see cref="SharedKeyFile"/>), every connection must pass the HELO/PING/PONG handshake with this key.</summary>
+    public string? SharedKey { get; set; }
+    /// <summary>File holding the shared key (first line), so the secret need not sit in a JSON file.</summary>
+    public string? SharedKeyFile { get; set; }
+    /// <summary>Name this server gives in PONG; defaults to the machine name. Must differ from the clients' own.</summary>
+    public string? ServerHostname { get; set; }
+    public int MaxConnections { get; set; } = 1024;
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>How long a client may take between connecting and a valid PING.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Largest forward message (one MessagePack array) accepted; a larger one closes the connection.</summary>
+    public int MaxFrameBytes { get; set; } = 32 * 1024 * 1024;
+    /// <summary>Largest CompressedPackedForward payload once inflated.</summary>
+    public int MaxDecompressedBytes { get; set; } = 128 * 1024 * 1024;
+    /// <summary>How long a frame that asked for an ack waits for room in the ingest budget before it is refused (no ack).</summary>
+    public TimeSpan BusyWait { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 public sealed class IngestOptions
 {
     /// <summary>Longest NDJSON line accepted; longer lines are reported, not stored.</summary>
     public int MaxLineBytes { get; set; } = 1024 * 1024;
+    /// <summary>Largest NDJSON request body, counted after gzip decoding; larger answers 413.</summary>
+    public long MaxBodyBytes { get; set; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Bytes all listeners together may hold that are not yet durable. When the store falls behind
+    /// and this fills, HTTP answers 503 + Retry-After, forward withholds its ack, TCP syslog reads wait.
+    /// </summary>
+    public long MaxPendingBytes { get; set; } = 256L * 1024 * 1024;
+    /// <summary>Retry-After (seconds) sent with a busy or unavailable answer.</summary>
+    public int RetryAfterSeconds { get; set; } = 5;
+    /// <summary>How long a batch's Idempotency-Key is remembered.</summary>
+    public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>Most keys remembered; the oldest are forgotten first.</summary>
+    public int MaxIdempotencyKeys { get; set; } = 100_000;
+    /// <summary>Most event ids held for replayed answers, over all remembered keys.</summary>
+    public int MaxIdempotencyIds { get; set; } = 2_000_000;
+    /// <summary>A source with no event for this long is flagged quiet in stats and metrics.</summary>
+    public TimeSpan QuietAfter { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>A source not seen for this long is no longer listed.</summary>
+    public TimeSpan ForgetSourceAfter { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>Most sources counted one by one; events of further sources are counted under "(other)".</summary>
+    public int MaxSources { get; set; } = 10_000;
+}
+
+/// <summary>Limits of the HTTP listener (console, API and NDJSON ingest).</summary>
+public sealed class HttpLimitsOptions
+{
+    public int MaxConnections { get; set; } = 512;
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public static class Endpoints

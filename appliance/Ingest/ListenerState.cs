@@ -1,9 +1,16 @@
+using Redoubt.Storage.Events;
+
 namespace Redoubt.Ingest;
 
-/// <summary>What a listener reports about itself in /api/v1/stats: where it listens and what it saw.</summary>
+/// <summary>
+/// What a listener reports about itself in /api/v1/stats and /metrics: where it listens and what it
+/// saw. Event counters count events as they arrive (a batch refused as busy and retried is counted
+/// each time it comes); the store's own counters say what is stored.
+/// </summary>
 public sealed class ListenerState(string name, string transport, string bind)
 {
-    private long _received, _dropped, _connections, _openConnections, _connectionErrors;
+    private long _received, _parsed, _parseErrors, _truncated, _dropped, _busy, _malformed, _bytes, _lastSeenMs;
+    private long _connections, _openConnections, _connectionErrors, _refused, _idleClosed, _authFailures;
     private readonly long[] _rejections = new long[Rejections.Count];
     private readonly long[] _lastLoggedTicks = new long[Rejections.Count];
     private readonly long[] _unlogged = new long[Rejections.Count];
@@ -17,16 +24,65 @@ public sealed class ListenerState(string name, string transport, string bind)
     /// <summary>Sender networks allowed (empty: any), as configured.</summary>
     public IReadOnlyList<string> AllowedNetworks { get; set; } = [];
     public IReadOnlyDictionary<string, string>? Tags { get; set; }
+    /// <summary>Per-source counters; set by the registry.</summary>
+    internal SourceTable? Sources { get; set; }
+
+    /// <summary>Events (messages, records, lines) that arrived, good or bad.</summary>
     public long Received => Interlocked.Read(ref _received);
-    /// <summary>Messages lost before storage (UDP only: the queue was full).</summary>
+    public long Parsed => Interlocked.Read(ref _parsed);
+    /// <summary>Events that did not parse (stored raw and marked), or NDJSON lines rejected back to the client.</summary>
+    public long ParseErrors => Interlocked.Read(ref _parseErrors);
+    public long Truncated => Interlocked.Read(ref _truncated);
+    /// <summary>Events lost before storage (UDP: the store's queue was full). Never silent: counted here and per source.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+    /// <summary>Batches refused because the ingest budget was full; the client was told (503, no ack) and retries.</summary>
+    public long Busy => Interlocked.Read(ref _busy);
+    /// <summary>Frames or connections that did not follow the protocol; the connection was closed.</summary>
+    public long Malformed => Interlocked.Read(ref _malformed);
+    /// <summary>Bytes read from the network.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+    /// <summary>Unix ms of the last event, or 0.</summary>
+    public long LastSeenMs => Interlocked.Read(ref _lastSeenMs);
     public long Connections => Interlocked.Read(ref _connections);
     public long OpenConnections => Interlocked.Read(ref _openConnections);
     /// <summary>Connections that ended with an error (reset, bad data); the listener kept going.</summary>
     public long ConnectionErrors => Interlocked.Read(ref _connectionErrors);
+    /// <summary>Connections closed at once because the listener already had its maximum open.</summary>
+    public long RefusedConnections => Interlocked.Read(ref _refused);
+    public long IdleClosed => Interlocked.Read(ref _idleClosed);
+    public long AuthFailures => Interlocked.Read(ref _authFailures);
 
-    public void CountReceived(long n = 1) => Interlocked.Add(ref _received, n);
-    public void CountDropped() => Interlocked.Increment(ref _dropped);
+    /// <summary>One event built from <paramref name="bytes"/> bytes of payload: counted here and for its source.</summary>
+    public void CountEvent(EventRecord e, long bytes)
+    {
+        Interlocked.Increment(ref _received);
+        if ((e.Flags & EventFlags.ParseError) != 0) Interlocked.Increment(ref _parseErrors);
+        else Interlocked.Increment(ref _parsed);
+        if ((e.Flags & EventFlags.Truncated) != 0) Interlocked.Increment(ref _truncated);
+        Interlocked.Exchange(ref _lastSeenMs, e.ReceivedAtMs);
+        Sources?.Count(e, bytes, Name);
+    }
+
+    /// <summary>A line or record that was rejected back to the client rather than stored (NDJSON).</summary>
+    public void CountRejected(string? senderAddress, long bytes, long nowMs)
+    {
+        Interlocked.Increment(ref _received);
+        Interlocked.Increment(ref _parseErrors);
+        Sources?.CountRejected(senderAddress, bytes, nowMs, Name);
+    }
+
+    public void CountDropped(EventRecord e)
+    {
+        Interlocked.Increment(ref _dropped);
+        Sources?.CountDropped(e);
+    }
+
+    public void CountBytes(long n) => Interlocked.Add(ref _bytes, n);
+    public void CountBusy() => Interlocked.Increment(ref _busy);
+    public void CountMalformed() => Interlocked.Increment(ref _malformed);
+    public void CountRefused() => Interlocked.Increment(ref _refused);
+    public void CountIdleClosed() => Interlocked.Increment(ref _idleClosed);
+    public void CountAuthFailure() => Interlocked.Increment(ref _authFailures);
     public void ConnectionOpened() { Interlocked.Increment(ref _connections); Interlocked.Increment(ref _openConnections); }
     public void ConnectionClosed(bool failed)
     {
@@ -84,6 +140,8 @@ public enum RejectionReason
     RelpBadFrame,
     /// <summary>A well-formed RELP frame answered with "500": unknown command, syslog before open, empty message.</summary>
     RelpCommandRefused,
+    /// <summary>The listener already had its maximum of open connections.</summary>
+    ConnectionLimit,
 }
 
 public static class Rejections
@@ -98,14 +156,24 @@ public static class Rejections
         RejectionReason.ClientCertificateUntrusted => "client-certificate-untrusted",
         RejectionReason.RelpBadFrame => "relp-bad-frame",
         RejectionReason.RelpCommandRefused => "relp-command-refused",
+        RejectionReason.ConnectionLimit => "connection-limit",
         _ => "unknown",
     };
 }
 
-/// <summary>All listeners, for the stats endpoint and the console.</summary>
-public sealed class ListenerRegistry
+/// <summary>All listeners, for the stats endpoint, the metrics and the console.</summary>
+public sealed class ListenerRegistry(SourceTable sources)
 {
     private readonly List<ListenerState> _listeners = [];
-    public ListenerState Add(ListenerState state) { lock (_listeners) _listeners.Add(state); return state; }
+
+    public SourceTable Sources { get; } = sources;
+
+    public ListenerState Add(ListenerState state)
+    {
+        state.Sources = Sources;
+        lock (_listeners) _listeners.Add(state);
+        return state;
+    }
+
     public IReadOnlyList<ListenerState> All { get { lock (_listeners) return _listeners.ToArray(); } }
 }

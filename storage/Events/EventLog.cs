@@ -17,6 +17,14 @@ public sealed class EventLogOptions
     public int QueueCapacity { get; init; } = 4096;
     /// <summary>Most events encoded into the log between two commits.</summary>
     public int MaxEventsPerCommit { get; init; } = 16384;
+    /// <summary>Sees every event the scan at open finds, in log order: rebuilds state kept beside the log.</summary>
+    public Action<long, EventRecord>? OnRecovered { get; init; }
+    /// <summary>
+    /// Sees every event right after its commit, in log order, before its append completes: state it
+    /// updates is current when the producer learns the event is durable. Runs on the appender: keep it
+    /// cheap, and never throw (the appender would stop).
+    /// </summary>
+    public Action<long, EventRecord>? OnCommitted { get; init; }
 }
 
 /// <summary>What the writer hands back for one appended batch: the event ids, in batch order.</summary>
@@ -145,6 +153,7 @@ public sealed class EventLog : IAsyncDisposable
                 {
                     _index.Add(request.Ids[i]);
                     Stats.Count(request.Events[i]);
+                    _options.OnCommitted?.Invoke(request.Ids[i], request.Events[i]);
                 }
                 request.Completion.TrySetResult(new AppendResult(request.Ids));
             }
@@ -181,7 +190,9 @@ public sealed class EventLog : IAsyncDisposable
         while (iterator.GetNext(out var entry, out var length, out var address, out _))
         {
             _index.Add(address);
-            Stats.Count(EventCodec.Decode(entry.AsMemory(0, length)));
+            var record = EventCodec.Decode(entry.AsMemory(0, length));
+            Stats.Count(record);
+            _options.OnRecovered?.Invoke(address, record);
         }
     }
 

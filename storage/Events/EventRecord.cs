@@ -75,4 +75,24 @@ public sealed class EventRecord
     /// Events of one connection share one instance: treat it as read-only. Null when none are configured.
     /// </summary>
     [Key(19)] public Dictionary<string, string>? Tags { get; set; }
+    /// <summary>
+    /// Set on every event of an HTTP batch that carried an Idempotency-Key: lets the appliance
+    /// recognize a retried batch, even after a restart, by scanning the log. Null otherwise.
+    /// </summary>
+    [Key(20)] public BatchMark? Batch { get; set; }
+}
+
+/// <summary>
+/// Which client batch an event came from. The first event of the batch carries the body's
+/// fingerprint and the batch size, so a scan can tell a complete batch from a torn one.
+/// </summary>
+[MessagePackObject]
+public sealed class BatchMark
+{
+    /// <summary>The client's Idempotency-Key header, as sent.</summary>
+    [Key(0)] public string Key { get; set; } = "";
+    /// <summary>SHA-256 of the decoded request body; first event of the batch only.</summary>
+    [Key(1)] public byte[]? BodySha256 { get; set; }
+    /// <summary>Events in the batch; first event only (0 on the others).</summary>
+    [Key(2)] public int Count { get; set; }
 }

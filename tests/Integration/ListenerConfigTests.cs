@@ -80,8 +80,8 @@ public sealed class ListenerConfigTests
         Assert.Equal(lines.Count, stats.GetProperty("bySource").GetProperty("relp-ot").GetInt64());
         var names = stats.GetProperty("listeners").EnumerateArray()
             .Select(l => $"{l.GetProperty("name").GetString()}/{l.GetProperty("transport").GetString()}/{l.GetProperty("status").GetString()}").ToList();
-        Assert.Equal(["syslog/syslog-udp/listening", "syslog/syslog-tcp/listening", "syslog-tls/syslog-tls/listening",
-                      "relp/relp/listening", "relp-ot/relp/listening"], names);
+        Assert.Equal(["ingest/http-ndjson/listening", "syslog/syslog-udp/listening", "syslog/syslog-tcp/listening", "syslog-tls/syslog-tls/listening",
+                      "relp/relp/listening", "relp-ot/relp/listening", "forward/forward/listening"], names);
     }
 
     public static TheoryData<string[], string> Mistakes() => new()

@@ -18,6 +18,7 @@ public sealed record ApplianceStart
     public int? SyslogPort { get; init; }
     public int? TlsPort { get; init; }
     public int? RelpPort { get; init; }
+    public int? ForwardPort { get; init; }
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
 }
 
@@ -39,6 +40,8 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public string DataDir { get; }
     public int HttpPort { get; }
     public int SyslogPort { get; }
+    /// <summary>The forward-protocol listener's port (always on a free port: the default 24224 would collide between tests).</summary>
+    public int ForwardPort { get; }
     /// <summary>Syslog over TLS (RFC 5425).</summary>
     public int TlsPort { get; }
     public int RelpPort { get; }
@@ -54,10 +57,11 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, string? token, IEnumerable<string> extraArgs,
-        int? tlsPort = null, int? relpPort = null)
+        int? tlsPort = null, int? relpPort = null, int? forwardPort = null)
     {
         TlsPort = tlsPort ?? FreePort();
         RelpPort = relpPort ?? FreePort();
+        ForwardPort = forwardPort ?? FreePort();
         DataDir = dataDir;
         Token = token;
         _ownsDataDir = ownsDataDir;
@@ -71,7 +75,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
             WorkingDirectory = dataDir,
         };
         foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}",
-                     "--syslog-tls", $"127.0.0.1:{TlsPort}", "--relp", $"127.0.0.1:{RelpPort}"])
+                     "--syslog-tls", $"127.0.0.1:{TlsPort}", "--relp", $"127.0.0.1:{RelpPort}", "--forward", $"127.0.0.1:{ForwardPort}"])
             psi.ArgumentList.Add(a);
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         Isolate(psi, dataDir);
@@ -102,7 +106,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
         var dataDir = start.DataDir ?? Directory.CreateTempSubdirectory("redoubt-test-").FullName;
         var token = await CreateTokenAsync(dataDir, "integration tests", Redoubt.Api.Access.Scopes.Admin);
         var app = new ApplianceProcess(dataDir, owns, start.HttpPort ?? FreePort(), start.SyslogPort ?? FreePort(), token, start.ExtraArgs,
-            start.TlsPort, start.RelpPort);
+            start.TlsPort, start.RelpPort, start.ForwardPort);
         try { await app.WaitHealthyAsync(); }
         catch { await app.DisposeAsync(); throw; }
         return app;
@@ -111,7 +115,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
     /// <summary>The same data directory and ports, for a restart that senders must find where they left it.</summary>
     public ApplianceStart SameStart(params string[] extraArgs) => new()
     {
-        DataDir = DataDir, HttpPort = HttpPort, SyslogPort = SyslogPort, TlsPort = TlsPort, RelpPort = RelpPort, ExtraArgs = extraArgs,
+        DataDir = DataDir, HttpPort = HttpPort, SyslogPort = SyslogPort, TlsPort = TlsPort, RelpPort = RelpPort, ForwardPort = ForwardPort, ExtraArgs = extraArgs,
     };
 
     /// <summary>Starts the appliance without waiting and without a token, for tests of start-up failures.</summary>

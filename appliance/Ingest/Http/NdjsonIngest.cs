@@ -10,6 +10,9 @@ namespace Redoubt.Ingest.Http;
 /// <summary>One line the batch could not store, with the reason.</summary>
 public sealed record LineError(int Line, string Error);
 
+/// <summary>What a body held: its events (with each line's size in bytes) and the lines it could not store.</summary>
+public sealed record NdjsonBatch(List<EventRecord> Events, List<int> EventBytes, List<LineError> Errors);
+
 /// <summary>
 /// Agent events as NDJSON: one JSON object per line. The object is kept as it came (its text), and
 /// common fields are lifted into the event so every feed can be searched the same way.
@@ -20,13 +23,14 @@ public static class NdjsonIngest
     // Field names agents use for the same thing, most specific first.
     public static readonly string[] TimeFields = ["@timestamp", "timestamp", "time", "ts", "EventTime", "TimeCreated", "UtcTime", "TimeGenerated", "eventTime", "date"];
     public static readonly string[] HostFields = ["host", "hostname", "Hostname", "HostName", "Computer", "computer_name", "ComputerName", "agent_hostname", "device"];
-    private static readonly string[] AppFields = ["app", "app_name", "program", "SourceName", "source_name", "Channel", "service", "ident"];
-    private static readonly string[] MessageFields = ["message", "Message", "msg", "SyslogMessage", "log"];
+    public static readonly string[] AppFields = ["app", "app_name", "program", "SourceName", "source_name", "Channel", "service", "ident"];
+    public static readonly string[] MessageFields = ["message", "Message", "msg", "SyslogMessage", "log"];
 
-    public static async Task<(List<EventRecord> Events, List<LineError> Errors)> ReadAsync(
+    public static async Task<NdjsonBatch> ReadAsync(
         PipeReader body, int maxLineBytes, string? sender, TimeProvider clock, CancellationToken cancellationToken)
     {
         var events = new List<EventRecord>();
+        var sizes = new List<int>();
         var errors = new List<LineError>();
         var lineNumber = 0;
         var skippingLongLine = false;
@@ -69,12 +73,14 @@ public static class NdjsonIngest
                     continue;
                 }
                 var record = ParseLine(line, lineNumber, sender, clock, errors);
-                if (record is not null) events.Add(record);
+                if (record is null) continue;
+                events.Add(record);
+                sizes.Add((int)line.Length);
             }
             body.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted) break;
         }
-        return (events, errors);
+        return new NdjsonBatch(events, sizes, errors);
     }
 
     private static EventRecord? ParseLine(ReadOnlySequence<byte> line, int lineNumber, string? sender, TimeProvider clock, List<LineError> errors)

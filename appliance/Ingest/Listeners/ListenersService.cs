@@ -12,7 +12,7 @@ namespace Redoubt.Ingest.Listeners;
 /// Starts every configured listener (syslog UDP+TCP, syslog over TLS, RELP, and the extra ones in
 /// <c>Listeners</c>) and stops them on shutdown, letting in-flight batches commit and be acknowledged.
 /// </summary>
-public sealed class ListenersService(IOptions<RedoubtOptions> options, EventLog log, ListenerRegistry registry,
+public sealed class ListenersService(IOptions<RedoubtOptions> options, EventLog log, IngestBudget budget, ListenerRegistry registry,
     TlsCertificate.Loaded applianceCertificate, TimeProvider clock, ILogger<ListenersService> logger) : IHostedService, IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _running = [];
@@ -34,11 +34,11 @@ public sealed class ListenersService(IOptions<RedoubtOptions> options, EventLog 
                     udp.Start();
                     _running.Add(udp);
                     var tcpState = Register(def, "syslog-tcp", null);
-                    Start(def, new SyslogStreamProtocol(max, events, log, Transport.SyslogTcp, tcpState, logger), null, tcpState);
+                    Start(def, new SyslogStreamProtocol(max, events, log, Transport.SyslogTcp, tcpState, logger, budget, o.Syslog.IdleTimeout), null, tcpState);
                     break;
                 case ListenerPlan.SyslogTls:
                     var tlsState = Register(def, "syslog-tls", tls);
-                    Start(def, new SyslogStreamProtocol(max, events, log, Transport.SyslogTls, tlsState, logger), tls, tlsState);
+                    Start(def, new SyslogStreamProtocol(max, events, log, Transport.SyslogTls, tlsState, logger, budget, o.Syslog.IdleTimeout), tls, tlsState);
                     break;
                 case ListenerPlan.Relp:
                     var relpState = Register(def, tls is null ? "relp" : "relp-tls", tls);
@@ -64,7 +64,7 @@ public sealed class ListenersService(IOptions<RedoubtOptions> options, EventLog 
 
     private void Start(ListenerDefinition def, IStreamProtocol protocol, ServerTls? tls, ListenerState state)
     {
-        var listener = new StreamListener(def.Bind, protocol, def.Senders, tls, state, logger);
+        var listener = new StreamListener(def.Bind, protocol, def.Senders, tls, state, logger, options.Value.Syslog.MaxConnections);
         listener.Start();
         _running.Add(listener);
     }

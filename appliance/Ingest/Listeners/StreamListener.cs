@@ -30,7 +30,7 @@ public interface IStreamProtocol
 /// listener down. On stop, connections get <see cref="ShutdownGrace"/> to finish before they are cut.
 /// </summary>
 public sealed class StreamListener(IPEndPoint bind, IStreamProtocol protocol, SenderPolicy senders, ServerTls? tls,
-    ListenerState state, ILogger logger) : IAsyncDisposable
+    ListenerState state, ILogger logger, int maxConnections = int.MaxValue) : IAsyncDisposable
 {
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
     public static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(10);
@@ -85,6 +85,15 @@ public sealed class StreamListener(IPEndPoint bind, IStreamProtocol protocol, Se
                 client.Dispose();
                 continue;
             }
+            if (state.OpenConnections >= maxConnections)
+            {
+                state.CountRefused();
+                state.Reject(RejectionReason.ConnectionLimit, logger,
+                    $"connection from {peer} refused: {state.OpenConnections} open, the maximum (raise MaxConnections if this is expected)");
+                client.LingerState = new LingerOption(true, 0);
+                client.Dispose();
+                continue;
+            }
             // Acks are small writes answering the client's writes: Nagle would hold one back until the
             // client's delayed ACK (tens of ms), and RELP senders wait for acks before sending on.
             client.NoDelay = true;
@@ -98,7 +107,7 @@ public sealed class StreamListener(IPEndPoint bind, IStreamProtocol protocol, Se
     {
         state.ConnectionOpened();
         var failed = false;
-        Stream stream = new NetworkStream(client, ownsSocket: true);
+        Stream stream = new CountingStream(new NetworkStream(client, ownsSocket: true), state);
         try
         {
             if (tls is not null)

@@ -81,7 +81,7 @@ public sealed class RelpProtocol(int maxMessageBytes, SyslogEvents events, Event
 
                 if (batch.Count > 0)
                 {
-                    state.CountReceived(batch.Count);
+                    foreach (var e in batch) state.CountEvent(e, e.Raw?.Length ?? e.Message?.Length ?? 0);
                     // The acks below are written only after this returns, i.e. once the batch is durable.
                     // Not cancelled by `stopping`: a batch already read is committed and acknowledged before closing.
                     await log.AppendAsync(batch.ToArray(), abort);

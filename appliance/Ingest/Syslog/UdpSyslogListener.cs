@@ -68,10 +68,11 @@ public sealed class UdpSyslogListener(IPEndPoint bind, int maxMessageBytes, int 
             var truncated = length > maxMessageBytes;
             if (truncated) length = maxMessageBytes;
 
-            state.CountReceived();
+            state.CountBytes(received.ReceivedBytes);
             var record = events.FromFrame(buffer.AsSpan(0, length), truncated, Transport.SyslogUdp, from);
             record.Tags = senders.TagsFor(from.Address);
-            if (!log.TryAppend(record)) state.CountDropped();
+            state.CountEvent(record, length);
+            if (!log.TryAppend(record)) state.CountDropped(record);
         }
     }
 
