@@ -100,7 +100,9 @@
   function drawListeners(stats) {
     const tbody = U.clear($('dash-listeners').tBodies[0]);
     for (const l of stats.listeners || []) {
-      const tr = U.row([U.text(l.name), l.transport, [l.bind, 'mono'], [l.status, `state-${U.token(l.status)}`], U.num(l.received), U.num(l.dropped)]);
+      const tr = U.row([U.text(l.name), l.transport, [l.bind, 'mono'], [l.status, `state-${U.token(l.status)}`], U.num(l.received), U.num(l.dropped),
+        l.lastSeen ? U.ago(l.lastSeen) : 'never']);
+      tr.setAttribute('data-key', U.plain(`${l.transport} ${l.bind}`, 200)); // names repeat (syslog on UDP and TCP)
       tbody.appendChild(tr);
     }
   }

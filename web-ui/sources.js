@@ -1,5 +1,6 @@
 // Redoubt console — sources: listeners (state, counters, last seen), per-source counters, sinks.
 // Columns follow what /api/v1/stats reports in this build (newer builds report more counters).
+// The same counters are in Prometheus form at /metrics.
 // SECURITY: source names are whatever a sender calls itself: text only (ui.js).
 'use strict';
 
@@ -9,14 +10,16 @@
   const { el } = U;
   const $ = (id) => document.getElementById(id);
 
-  // [field, header, kind]: kind n = number, t = time, m = monospace text, s = state.
+  // [field, header, kind]: kind n = number, b = bytes, t = time, m = monospace text, s = state,
+  // l = list, k = name=value map, r = rejections by reason (only the reasons that happened).
   const LISTENER_COLUMNS = [
     ['name', 'Name', ''], ['transport', 'Transport', ''], ['bind', 'Bind', 'm'], ['status', 'State', 's'],
+    ['tls', 'TLS', ''], ['allowedNetworks', 'Allowed networks', 'l'], ['tags', 'Tags', 'k'],
     ['received', 'Received', 'n'], ['parsed', 'Parsed', 'n'], ['parseErrors', 'Parse errors', 'n'], ['truncated', 'Truncated', 'n'],
     ['dropped', 'Dropped', 'n'], ['busy', 'Busy', 'n'], ['malformed', 'Malformed', 'n'], ['bytes', 'Bytes', 'b'],
     ['connections', 'Connections', 'n'], ['openConnections', 'Open', 'n'], ['connectionErrors', 'Conn. errors', 'n'],
     ['refusedConnections', 'Refused', 'n'], ['idleClosed', 'Idle closed', 'n'], ['authFailures', 'Auth failures', 'n'],
-    ['lastSeen', 'Last seen', 't'],
+    ['rejected', 'Rejected', 'r'], ['lastSeen', 'Last seen', 't'],
   ];
   const SOURCE_COLUMNS = [
     ['source', 'Source', 'm'], ['quiet', 'State', 'q'], ['received', 'Received', 'n'], ['parsed', 'Parsed', 'n'],
@@ -32,19 +35,28 @@
       case 't': { const td = el('td', null, U.ago(v)); td.setAttribute('title', U.time(v)); return td; }
       case 's': return el('td', `state-${U.token(v)}`, v);
       case 'q': return el('td', v ? 'state-quiet' : 'state-active', v ? 'quiet' : 'sending');
+      case 'l': return U.textEl('td', 'mono', Array.isArray(v) && v.length ? v.join(', ') : 'any');
+      case 'k': return U.textEl('td', 'mono', Object.entries(v).map(([k, x]) => `${k}=${x}`).join(' ') || '—');
+      case 'r': {
+        const hit = Object.entries(v).filter(([, n]) => n > 0);
+        const td = U.textEl('td', hit.length ? 'mono' : 'num', hit.length ? hit.map(([k, n]) => `${k} ${U.num(n)}`).join(', ') : '0');
+        td.setAttribute('data-rejected', String(hit.reduce((sum, [, n]) => sum + n, 0)));
+        return td;
+      }
       default: { const td = U.textEl('td', kind === 'm' ? 'mono' : null, v); return td; }
     }
   }
 
   // Only the columns some row actually has: an older build's stats have fewer counters.
-  function fill(table, columns, items, keyField) {
+  // key: how a row is found (a listener by transport and bind: names repeat, e.g. "syslog" on UDP and TCP).
+  function fill(table, columns, items, key) {
     const present = columns.filter(([f]) => items.some((x) => x[f] !== undefined));
     const head = U.clear(table.tHead.rows[0]);
     for (const [, h] of present) head.appendChild(el('th', null, h));
     const tbody = U.clear(table.tBodies[0]);
     for (const x of items) {
       const tr = el('tr');
-      if (keyField) tr.setAttribute('data-key', U.plain(x[keyField], 300));
+      tr.setAttribute('data-key', U.plain(key(x), 300));
       if (x.quiet) tr.classList.add('quiet');
       for (const [f, , kind] of present) tr.appendChild(cell(kind, x[f]));
       tbody.appendChild(tr);
@@ -61,12 +73,21 @@
     return Object.entries(stats.bySource || {}).map(([source, received]) => ({ source, received }));
   }
 
+  function ingest(stats) {
+    const i = stats.ingest;
+    if (!i) { $('ingest-note').textContent = ''; return; }
+    const parts = [`waiting to be stored: ${U.bytes(i.pendingBytes)} of ${U.bytes(i.pendingLimitBytes)} (past that, listeners push back or refuse)`];
+    if (i.sourcesOverflowed) parts.push(`${U.num(i.sourcesOverflowed)} events counted under "(other)": more sources than the table keeps`);
+    $('ingest-note').textContent = parts.join('; ');
+  }
+
   async function load() {
     const stats = await S.get('/api/v1/stats');
-    fill($('listeners-table'), LISTENER_COLUMNS, stats.listeners || [], 'name');
+    ingest(stats);
+    fill($('listeners-table'), LISTENER_COLUMNS, stats.listeners || [], (l) => `${l.transport} ${l.bind}`);
     const filter = $('sources-filter').value.trim().toLowerCase();
     const all = sources(stats).sort((a, b) => (b.received || 0) - (a.received || 0));
-    fill($('sources-table'), SOURCE_COLUMNS, filter ? all.filter((s) => String(s.source).toLowerCase().includes(filter)) : all, 'source');
+    fill($('sources-table'), SOURCE_COLUMNS, filter ? all.filter((s) => String(s.source).toLowerCase().includes(filter)) : all, (s) => s.source);
     const sinks = U.clear($('sinks-table').tBodies[0]);
     for (const s of stats.sinks || []) sinks.appendChild(U.row([s.name, U.num(s.applied), U.num(s.lagBytes), U.num(s.failures)]));
     U.clearError();

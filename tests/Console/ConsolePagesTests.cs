@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Redoubt.Tests.Graph.Reference;
 using Redoubt.Tests.Support;
@@ -31,25 +32,67 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
             : stats.GetProperty("bySource").EnumerateObject().Select(p => (p.Name, p.Value.GetInt64()));
 
     [Fact]
-    public async Task Dashboard_shows_the_stored_events_their_sources_parse_errors_and_detections()
+    public async Task Dashboard_shows_the_stored_events_their_sources_parse_errors_alerts_listeners_and_quiet_sources()
     {
+        // With Ingest:QuietAfter at 20 s (ConsoleSite), every source goes quiet once nothing has sent for
+        // that long; waiting for all of them makes the page and this snapshot of the stats agree.
+        await WaitForStatsAsync("every source quiet", s => s.GetProperty("sources").EnumerateArray().All(x => x.GetProperty("quiet").GetBoolean()));
         var page = await site.SignInAsync(browser);
         var guard = await PageGuard.WatchAsync(page);
         await page.GotoAsync(site.Url("/"));
         var stats = await site.GetAsync("/api/v1/stats");
-        await Assertions.Expect(page.Locator("#dash-events")).ToHaveTextAsync(stats.GetProperty("events").GetInt64().ToString("#,0", System.Globalization.CultureInfo.InvariantCulture));
-        await Assertions.Expect(page.Locator("#dash-parse-errors")).ToHaveTextAsync(stats.GetProperty("parseErrors").GetInt64().ToString("#,0", System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.Locator("#dash-events")).ToHaveTextAsync(N(stats.GetProperty("events").GetInt64()));
+        await Assertions.Expect(page.Locator("#dash-parse-errors")).ToHaveTextAsync(N(stats.GetProperty("parseErrors").GetInt64()));
+        await Assertions.Expect(page.Locator("#dash-storage")).Not.ToHaveTextAsync("–");
         // The rate needs two polls of the stats (5 s apart): a number, not the placeholder.
-        await Assertions.Expect(page.Locator("#dash-eps")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d"), new() { Timeout = 30_000 });
-        // Events by source: a bar per source with the count the stats give (older builds count per
-        // listener kind, newer per sending host; the page draws whichever the build reports).
+        await Assertions.Expect(page.Locator("#dash-eps")).ToHaveTextAsync(new Regex(@"^\d"), new() { Timeout = 30_000 });
+        // Events by source: a bar per source with the count the stats give.
         foreach (var (name, count) in Sources(stats).OrderByDescending(x => x.Count).Take(15))
-            await Assertions.Expect(page.Locator($"#dash-sources g.bar[data-label='{name}'] text.bar-value")).ToContainTextAsync(N(count));
-        // Alerts by severity: the break-in rule is high.
+            await Assertions.Expect(page.Locator($"#dash-sources g.bar{Css.Attr("data-label", name)} text.bar-value")).ToContainTextAsync(N(count));
+        // Sources gone quiet: exactly the ones the stats flag.
+        var quiet = QuietSources(stats);
+        await Assertions.Expect(page.Locator("#dash-quiet li.quiet-source")).ToHaveCountAsync(quiet.Count);
+        await Assertions.Expect(page.Locator("#dash-quiet li.quiet-source", new() { HasText = LogInjection.RtlHost })).ToHaveCountAsync(1);
+        // Retention horizon: what the stats report, or plainly "not reported" when this build has none.
+        if (stats.TryGetProperty("retention", out var retention) && retention.ValueKind == JsonValueKind.Object)
+            await Assertions.Expect(page.Locator("#dash-retention")).Not.ToHaveTextAsync(new Regex("^(–|not reported)$"));
+        else
+            await Assertions.Expect(page.Locator("#dash-retention")).ToHaveTextAsync("not reported");
+        // Alerts by severity: the break-in rule is high; the bars add up to the open alerts.
+        var open = (await site.GetAsync("/api/v1/alerts?state=new,acknowledged,in_progress&limit=1")).GetProperty("total").GetInt64();
+        await Assertions.Expect(page.Locator("#dash-alerts")).ToHaveAttributeAsync("data-total", open.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(page.Locator("#dash-alerts g.bar[data-label='high'] text.bar-value")).Not.ToHaveTextAsync("0");
-        await Assertions.Expect(page.Locator("#dash-listeners tbody tr")).Not.ToHaveCountAsync(0);
+        // Listeners, the forward listener among them with what the fluent-logger agent sent.
+        foreach (var l in stats.GetProperty("listeners").EnumerateArray())
+        {
+            var row = page.Locator($"#dash-listeners tbody tr{Css.Attr("data-key", ListenerKey(l))}");
+            await Assertions.Expect(row).ToContainTextAsync(l.GetProperty("bind").GetString()!);
+            await Assertions.Expect(row.Locator("td").Nth(4)).ToHaveTextAsync(N(l.GetProperty("received").GetInt64()));
+        }
+        var forward = Forward(stats);
+        Assert.True(forward.GetProperty("received").GetInt64() >= 1, forward.ToString());
+        await Assertions.Expect(page.Locator($"#dash-listeners tbody tr{Css.Attr("data-key", ListenerKey(forward))} td").Nth(6)).ToHaveTextAsync(new Regex(" ago$"));
         await ShotAsync(page, "dashboard");
         await guard.AssertInertAsync("dashboard");
+    }
+
+    private static string ListenerKey(JsonElement l) => $"{l.GetProperty("transport").GetString()} {l.GetProperty("bind").GetString()}";
+
+    private static JsonElement Forward(JsonElement stats) =>
+        stats.GetProperty("listeners").EnumerateArray().Single(l => l.GetProperty("transport").GetString() == "forward");
+
+    private static List<string> QuietSources(JsonElement stats) =>
+        stats.GetProperty("sources").EnumerateArray().Where(s => s.GetProperty("quiet").GetBoolean()).Select(s => s.GetProperty("source").GetString()!).ToList();
+
+    private async Task WaitForStatsAsync(string what, Func<JsonElement, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        JsonElement stats;
+        while (!done(stats = await site.GetAsync("/api/v1/stats")))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"stats never showed {what}: {stats}");
+            await Task.Delay(500);
+        }
     }
 
     [Fact]
@@ -307,10 +350,31 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
         var guard = await PageGuard.WatchAsync(page);
         await page.GotoAsync(site.Url("/sources.html"));
         var stats = await site.GetAsync("/api/v1/stats");
+        // Every listener with its state, bind and counters; the forward listener with what the agent sent and when.
+        await Assertions.Expect(page.Locator("#listeners-table tbody tr")).ToHaveCountAsync(stats.GetProperty("listeners").GetArrayLength());
+        var headers = (await page.Locator("#listeners-table thead th").AllTextContentsAsync()).ToList();
         foreach (var l in stats.GetProperty("listeners").EnumerateArray())
-            await Assertions.Expect(page.Locator("#listeners-table tbody tr", new() { HasText = l.GetProperty("transport").GetString()! })).ToContainTextAsync(l.GetProperty("bind").GetString()!);
-        foreach (var (name, count) in Sources(stats))
-            await Assertions.Expect(page.Locator($"#sources-table tr[data-key='{name}']")).ToContainTextAsync(N(count));
+        {
+            var cells = page.Locator($"#listeners-table tbody tr{Css.Attr("data-key", ListenerKey(l))} td");
+            await Assertions.Expect(cells.Nth(headers.IndexOf("Bind"))).ToHaveTextAsync(l.GetProperty("bind").GetString()!);
+            await Assertions.Expect(cells.Nth(headers.IndexOf("State"))).ToHaveTextAsync(l.GetProperty("status").GetString()!);
+            await Assertions.Expect(cells.Nth(headers.IndexOf("Received"))).ToHaveTextAsync(N(l.GetProperty("received").GetInt64()));
+            await Assertions.Expect(cells.Nth(headers.IndexOf("Connections"))).ToHaveTextAsync(N(l.GetProperty("connections").GetInt64()));
+        }
+        var forward = Forward(stats);
+        var forwardCells = page.Locator($"#listeners-table tbody tr{Css.Attr("data-key", ListenerKey(forward))} td");
+        await Assertions.Expect(forwardCells.Nth(headers.IndexOf("Transport"))).ToHaveTextAsync("forward");
+        await Assertions.Expect(forwardCells.Nth(headers.IndexOf("Received"))).Not.ToHaveTextAsync("0");
+        await Assertions.Expect(forwardCells.Nth(headers.IndexOf("Last seen"))).ToHaveTextAsync(new Regex(" ago$"));
+        // Every source with its count, state and the listener it last came through.
+        foreach (var s in stats.GetProperty("sources").EnumerateArray())
+        {
+            var row = page.Locator($"#sources-table tr{Css.Attr("data-key", s.GetProperty("source").GetString()!)}");
+            await Assertions.Expect(row).ToContainTextAsync(N(s.GetProperty("received").GetInt64()));
+            await Assertions.Expect(row).ToContainTextAsync(s.GetProperty("quiet").GetBoolean() ? "quiet" : "sending");
+        }
+        var agent = stats.GetProperty("sources").EnumerateArray().Single(s => s.GetProperty("source").GetString() == LogInjection.ForwardHost);
+        await Assertions.Expect(page.Locator($"#sources-table tr{Css.Attr("data-key", LogInjection.ForwardHost)}")).ToContainTextAsync(agent.GetProperty("lastListener").GetString()!);
         await ShotAsync(page, "sources");
         await guard.AssertInertAsync("sources");
 

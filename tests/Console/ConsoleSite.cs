@@ -13,7 +13,8 @@ namespace Redoubt.Tests.Console;
 /// setup code from the log, a viewer, a Sigma rule folder, the real OpenSSH log (loghub, 2,000 lines
 /// over TCP syslog: events, a detection, and sshd edges in the graph), the real BloodHound CE fixture
 /// imported with DOMAIN ADMINS as the crown jewel, and hostile events (<see cref="LogInjection"/>) from
-/// a syslog sender and an agent. Tests add their own state (tokens, triage) and never undo another's.
+/// syslog senders and two agents (NDJSON and the forward protocol). Sources go quiet after 20 s.
+/// Tests add their own state (tokens, triage) and never undo another's.
 /// </summary>
 public sealed class ConsoleSite : IAsyncLifetime
 {
@@ -51,7 +52,8 @@ public sealed class ConsoleSite : IAsyncLifetime
     {
         _rules = Directory.CreateTempSubdirectory("redoubt-console-rules-").FullName;
         await File.WriteAllTextAsync(Path.Combine(_rules, "sshd-break-in.yml"), BreakInRule);
-        App = await ApplianceProcess.StartAsync(null, "--rules", _rules);
+        // Sources count as quiet after 20 s, so the dashboard's "gone quiet" list fills during the run.
+        App = await ApplianceProcess.StartAsync(null, "--rules", _rules, "--Ingest:QuietAfter=00:00:20");
 
         using var admin = await ConsoleSession.SetUpAdminAsync(App, AdminUser, AdminPassword);
         using (var r = await admin.SendAsync(HttpMethod.Post, "/api/v1/users", new { name = ViewerUser, role = "viewer", password = ViewerPassword }))

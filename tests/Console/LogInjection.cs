@@ -7,9 +7,10 @@ namespace Redoubt.Tests.Console;
 /// <summary>
 /// Hostile log content (issue 7 item 18): HTML and script payloads in the message, host, app, field
 /// names and values, sent the ways real senders send them — util-linux logger over TCP, raw RFC 5424
-/// and RFC 3164 lines over TCP and UDP, bytes that are not UTF-8 (an overlong '&lt;'), and an agent's
-/// NDJSON. Every payload that ran would set window.__pwned or add an element the page never makes;
-/// the browser test asserts neither happened and that the text is on the page literally.
+/// and RFC 3164 lines over TCP and UDP, bytes that are not UTF-8 (an overlong '&lt;'), an agent's
+/// NDJSON, and a forward-protocol agent (the real npm fluent-logger). Every payload that ran would
+/// set window.__pwned or add an element the page never makes; the browser test asserts neither
+/// happened and that the text is on the page literally.
 /// Some land in the graph (sshd lines name a user and an address) and raise an alert (the
 /// break-in rule), so the alert queue and the graph labels carry them too.
 /// </summary>
@@ -21,6 +22,7 @@ public static class LogInjection
     public const string HostSvg = "\"><svg/onload=window.__pwned='host'>";
     public const string UserScript = "<script>window.__pwned='user'</script>";
     public const string JsUrl = "javascript:window.__pwned='url'";
+    public const string RtlHost = "rtlhost";
     public const string RtlTrick = "invoice\u202Efdp.exe";
     public const string AgentHost = "<img src=x onerror=window.__pwned='agent-host'>";
     public const string AgentApp = "<svg onload=window.__pwned='agent-app'>";
@@ -30,6 +32,14 @@ public static class LogInjection
     /// <summary>RFC 5424 structured data: a parameter named like a tag, with a script as its value.</summary>
     public const string SdName = "<svg>";
     public const string SdValue = "<script>window.__pwned='sd'</script>";
+    /// <summary>A forward-protocol agent (the real fluent-logger): its tag, host, message, a field name and value.</summary>
+    public const string ForwardLabel = "<img src=x onerror=window.__pwned='fwd-tag'>";
+    public const string ForwardTag = ForwardTagPrefix + "." + ForwardLabel;
+    public const string ForwardTagPrefix = "agent";
+    public const string ForwardHost = "<svg><a xlink:href=\"javascript:window.__pwned='fwd-host'\">fwd</a></svg>";
+    public const string ForwardMessage = "<meta http-equiv=\"refresh\" content=\"0;url=javascript:window.__pwned='fwd-msg'\">";
+    public const string ForwardFieldName = "<details open ontoggle=window.__pwned='fwd-name'>";
+    public const string ForwardFieldValue = "<object data=\"javascript:window.__pwned='fwd-value'\"></object>";
     public const string StyleBreakout = "</style><style>body{display:none}</style><div style=\"position:fixed;inset:0\">";
 
     /// <summary>The graph keys the sshd lines create (hosts are lower-cased by the extraction).</summary>
@@ -50,7 +60,7 @@ public static class LogInjection
             $"<38>1 {now} {HostSvg} sshd 4242 - - Accepted password for {UserScript} from 203.0.113.66 port 50023 ssh2",
         ]);
         // RFC 3164 over UDP: a right-to-left override that would show "invoice" + "exe.pdf".
-        await Senders.SendUdpLinesAsync(app.SyslogPort, [$"<13>Dec  3 19:24:57 rtlhost mailer: attachment {RtlTrick} {StyleBreakout}"]);
+        await Senders.SendUdpLinesAsync(app.SyslogPort, [$"<13>Dec  3 19:24:57 {RtlHost} mailer: attachment {RtlTrick} {StyleBreakout}"]);
         // Not UTF-8: an overlong encoding of '<' and '>' around "script" (C0 BC, C0 BE), stored raw and flagged.
         var bytes = new List<byte>(Encoding.ASCII.GetBytes($"<13>1 {now} badbytes app - - - overlong "));
         bytes.AddRange([0xC0, 0xBC]);
@@ -70,6 +80,12 @@ public static class LogInjection
         using var r = await app.PostNdjsonAsync(agent + "\n");
         var body = await r.Content.ReadAsStringAsync();
         if (!r.IsSuccessStatusCode || !body.Contains("\"accepted\":1")) throw new InvalidOperationException("agent event refused: " + body);
-        return 1 + 3 + 1 + 1 + 1;
+        // A forward-protocol agent, the real npm fluent-logger: payloads in the tag (which becomes the app
+        // and the "tag" field), the host, the message, a field name and a field value. Acked = stored.
+        var run = await FluentLogger.SendAsync(app.ForwardPort, "Message",
+            [new FluentEvent(ForwardLabel, new Dictionary<string, object> { ["host"] = ForwardHost, ["message"] = ForwardMessage, [ForwardFieldName] = ForwardFieldValue })],
+            tagPrefix: ForwardTagPrefix);
+        if (run.ExitCode != 0 || run.Acked != 1) throw new InvalidOperationException("forward event not acked: " + run);
+        return 1 + 3 + 1 + 1 + 1 + 1;
     }
 }

@@ -51,13 +51,26 @@ public sealed class LogInjectionTests(Browser browser, ConsoleSite site)
         await Assertions.Expect(detail.Locator("#detail-fields")).ToContainTextAsync(LogInjection.SdName);
         await Assertions.Expect(detail.Locator("#detail-fields")).ToContainTextAsync(LogInjection.SdValue);
         await guard.AssertInertAsync("syslog event detail");
+        // The forward-protocol agent: its tag is the app and a field; host, message and the field as text.
+        var forwardRow = table.Locator("tr.event", new() { Has = page.Locator("td.c-host", new() { HasText = LogInjection.ForwardHost }) });
+        await Assertions.Expect(forwardRow).ToHaveCountAsync(1);
+        await Assertions.Expect(forwardRow.Locator("td.c-app")).ToHaveTextAsync(LogInjection.ForwardTag);
+        await Assertions.Expect(forwardRow.Locator("td.c-msg")).ToContainTextAsync(LogInjection.ForwardMessage);
+        await forwardRow.ClickAsync();
+        await Assertions.Expect(detail.Locator("#detail-fields")).ToContainTextAsync(LogInjection.ForwardTag);
+        await Assertions.Expect(detail.Locator("#detail-json")).ToContainTextAsync(LogInjection.ForwardFieldName);
+        await Assertions.Expect(detail.Locator("#detail-json")).ToContainTextAsync(LogInjection.ForwardFieldValue.Replace("\"", "\\\""));
+        await guard.AssertInertAsync("forward event detail");
 
         // Dashboard and sources: source names and counters.
         await page.GotoAsync(site.Url("/"));
         await Assertions.Expect(page.Locator("#dash-sources svg.chart")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#dash-sources g.bar title", new() { HasText = LogInjection.ForwardHost })).ToHaveCountAsync(1);
         await guard.AssertInertAsync("dashboard");
         await page.GotoAsync(site.Url("/sources.html"));
         await Assertions.Expect(page.Locator("#sources-table tbody tr").First).ToBeVisibleAsync();
+        foreach (var host in (string[])[LogInjection.HostSvg, LogInjection.AgentHost, LogInjection.ForwardHost])
+            await Assertions.Expect(page.Locator("#sources-table tbody td", new() { HasText = host })).ToHaveCountAsync(1);
         await guard.AssertInertAsync("sources");
 
         // The alert raised by the break-in line from the payload host: queue, detail, graph picture.

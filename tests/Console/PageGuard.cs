@@ -20,7 +20,8 @@ public sealed class PageGuard
     // Elements and attributes the console never creates itself.
     private const string Injected =
         // (Playwright leaves an empty style attribute on inputs it typed into: only a non-empty one counts.)
-        "[onerror], [onload], [onmouseover], [onclick], [onfocus], iframe, object, embed, a[href^='javascript:' i], " +
+        "[onerror], [onload], [onmouseover], [onclick], [onfocus], [ontoggle], iframe, object, embed, " +
+        "a[href^='javascript:' i], [*|href^='javascript:' i], body meta, details, " +
         "img[src='x'], body style, body script, [style]:not([style='']), svg script, foreignObject";
 
     private PageGuard(IPage page)
