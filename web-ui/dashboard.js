@@ -78,7 +78,7 @@
     const box = U.clear($('dash-sources'));
     const top = sources.slice(0, 15);
     if (!top.length) { $('dash-sources-note').textContent = 'No events yet.'; return; }
-    box.appendChild(U.barChart(top.map((s) => ({ label: s.name, value: s.received, cls: s.quiet ? 'quiet' : '', note: s.quiet ? 'quiet' : '' }))));
+    box.appendChild(U.barChart(top.map((s) => ({ label: s.name, value: s.received, cls: s.quiet ? 'quiet' : '', note: s.quiet ? 'quiet' : '' })), { labelWidth: 280, maxLabel: 30 }));
     $('dash-sources-note').textContent = sources.length > top.length ? `top ${top.length} of ${sources.length} sources` : `${sources.length} source${sources.length === 1 ? '' : 's'}`;
 
     const list = U.clear($('dash-quiet'));
@@ -93,7 +93,7 @@
       li.appendChild(document.createTextNode(` — last event ${U.ago(s.lastSeen)}`));
       list.appendChild(li);
     }
-    const after = stats.ingest && stats.ingest.quietAfterSeconds ? ` (nothing for ${Math.round(stats.ingest.quietAfterSeconds / 60)} min)` : '';
+    const after = stats.ingest && stats.ingest.quietAfterSeconds ? ` (nothing for ${U.duration(stats.ingest.quietAfterSeconds)})` : '';
     $('dash-quiet-note').textContent = quiet.length ? `${quiet.length} quiet${after}` : `None: every source sent recently${after}.`;
   }
 

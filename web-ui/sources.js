@@ -11,10 +11,10 @@
   const $ = (id) => document.getElementById(id);
 
   // [field, header, kind]: kind n = number, b = bytes, t = time, m = monospace text, s = state,
-  // l = list, k = name=value map, r = rejections by reason (only the reasons that happened).
+  // x = long text cut short (whole in the tooltip and below the table), l = list, k = name=value map, r = rejections by reason (only the reasons that happened).
   const LISTENER_COLUMNS = [
     ['name', 'Name', ''], ['transport', 'Transport', ''], ['bind', 'Bind', 'm'], ['status', 'State', 's'],
-    ['tls', 'TLS', ''], ['allowedNetworks', 'Allowed networks', 'l'], ['tags', 'Tags', 'k'],
+    ['tls', 'TLS', 'x'], ['allowedNetworks', 'Allowed networks', 'l'], ['tags', 'Tags', 'k'],
     ['received', 'Received', 'n'], ['parsed', 'Parsed', 'n'], ['parseErrors', 'Parse errors', 'n'], ['truncated', 'Truncated', 'n'],
     ['dropped', 'Dropped', 'n'], ['busy', 'Busy', 'n'], ['malformed', 'Malformed', 'n'], ['bytes', 'Bytes', 'b'],
     ['connections', 'Connections', 'n'], ['openConnections', 'Open', 'n'], ['connectionErrors', 'Conn. errors', 'n'],
@@ -35,6 +35,7 @@
       case 't': { const td = el('td', null, U.ago(v)); td.setAttribute('title', U.time(v)); return td; }
       case 's': return el('td', `state-${U.token(v)}`, v);
       case 'q': return el('td', v ? 'state-quiet' : 'state-active', v ? 'quiet' : 'sending');
+      case 'x': { const td = U.textEl('td', null, U.plain(v, 24)); td.setAttribute('title', U.plain(v, 2000)); return td; }
       case 'l': return U.textEl('td', 'mono', Array.isArray(v) && v.length ? v.join(', ') : 'any');
       case 'k': return U.textEl('td', 'mono', Object.entries(v).map(([k, x]) => `${k}=${x}`).join(' ') || '—');
       case 'r': {
@@ -66,11 +67,23 @@
   function sources(stats) {
     if (Array.isArray(stats.sources)) {
       const after = stats.ingest && stats.ingest.quietAfterSeconds;
-      $('sources-note').textContent = `A source is the host name (or address) events arrive under. Quiet: nothing for ${after ? Math.round(after / 60) + ' min' : 'a while'}.`;
+      $('sources-note').textContent = `A source is the host name (or address) events arrive under. Quiet: nothing for ${after ? U.duration(after) : 'a while'}.`;
       return stats.sources;
     }
     $('sources-note').textContent = 'Events stored per source. This build keeps no per-source last-seen time or quiet flag.';
     return Object.entries(stats.bySource || {}).map(([source, received]) => ({ source, received }));
+  }
+
+  // The TLS description (protocols, certificate, fingerprint, client certificates) in full, one line per listener.
+  function tlsDetails(listeners) {
+    const ul = U.clear($('listeners-tls'));
+    for (const l of listeners.filter((x) => x.tls)) {
+      const li = el('li');
+      li.appendChild(U.textEl('span', 'mono', `${l.transport} ${l.bind}`));
+      li.appendChild(document.createTextNode(': '));
+      li.appendChild(U.text(l.tls));
+      ul.appendChild(li);
+    }
   }
 
   function ingest(stats) {
@@ -85,6 +98,7 @@
     const stats = await S.get('/api/v1/stats');
     ingest(stats);
     fill($('listeners-table'), LISTENER_COLUMNS, stats.listeners || [], (l) => `${l.transport} ${l.bind}`);
+    tlsDetails(stats.listeners || []);
     const filter = $('sources-filter').value.trim().toLowerCase();
     const all = sources(stats).sort((a, b) => (b.received || 0) - (a.received || 0));
     fill($('sources-table'), SOURCE_COLUMNS, filter ? all.filter((s) => String(s.source).toLowerCase().includes(filter)) : all, (s) => s.source);

@@ -20,7 +20,8 @@
     const app = U.clear($('sys-appliance'));
     if (sys) {
       app.appendChild(U.dl([['Version', sys.version], ['Image', sys.imageVersion || 'not an appliance image'],
-        ['Started', U.time(sys.startedAt)], ['Host', sys.hostName], ['Health', healthText]]));
+        ['Started', U.time(sys.startedAt)], ['Host', sys.hostName], ['Health', healthText],
+        ['Watchdog', sys.watchdog ? `systemd watchdog: pinged every ${sys.watchdog.intervalSeconds} s, last ${U.ago(sys.watchdog.lastPing)}` : 'not under a systemd watchdog']]));
     } else {
       app.appendChild(U.dl([['Version', 'not reported: this build has no GET /api/v1/system'], ['Health', healthText]]));
     }

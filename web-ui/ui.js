@@ -162,6 +162,16 @@ window.RedoubtUI = (() => {
     return Number.isNaN(d.getTime()) ? String(s) : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   }
 
+  // A length of time in seconds, in the largest unit that keeps it readable ("20 s", "5 min", "1 h").
+  function duration(sec) {
+    const n = Number(sec);
+    if (!Number.isFinite(n) || n < 0) return '—';
+    if (n < 120) return `${Math.round(n)} s`;
+    if (n < 7200) return `${Math.round(n / 60)} min`;
+    if (n < 172800) return `${Math.round(n / 3600)} h`;
+    return `${Math.round(n / 86400)} days`;
+  }
+
   function ago(s) {
     if (!s) return '—';
     const d = new Date(s).getTime();
@@ -299,6 +309,6 @@ window.RedoubtUI = (() => {
 
   return {
     PAGES, el, svg, button, clear, row, dl, token, text, textEl, plain, base64Bytes, rawView, hexDump,
-    time, ago, bytes, num, showError, clearError, can, getOptional, every, barChart, sparkline,
+    time, ago, duration, bytes, num, showError, clearError, can, getOptional, every, barChart, sparkline,
   };
 })();

@@ -361,6 +361,9 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
             await Assertions.Expect(cells.Nth(headers.IndexOf("Received"))).ToHaveTextAsync(N(l.GetProperty("received").GetInt64()));
             await Assertions.Expect(cells.Nth(headers.IndexOf("Connections"))).ToHaveTextAsync(N(l.GetProperty("connections").GetInt64()));
         }
+        // The TLS listener's description (protocols, certificate fingerprint, client certificates) in full.
+        foreach (var l in stats.GetProperty("listeners").EnumerateArray().Where(l => l.GetProperty("tls").ValueKind == JsonValueKind.String))
+            await Assertions.Expect(page.Locator("#listeners-tls")).ToContainTextAsync(l.GetProperty("tls").GetString()!);
         var forward = Forward(stats);
         var forwardCells = page.Locator($"#listeners-table tbody tr{Css.Attr("data-key", ListenerKey(forward))} td");
         await Assertions.Expect(forwardCells.Nth(headers.IndexOf("Transport"))).ToHaveTextAsync("forward");
