@@ -55,9 +55,19 @@
     const stores = U.clear($('sys-stores').tBodies[0]);
     for (const s of stats.stores || []) stores.appendChild(U.row([s.name, U.num(s.appliedUntil), U.num(s.checkpointedUntil), U.num(s.failures)]));
 
+    // Online backup: GET /api/v1/admin/backup streams every store as a tar (docs/storage.md); admins only.
     const backup = U.clear($('sys-backup'));
-    backup.appendChild(el('p', 'hint', 'Back up the whole data directory while the service is stopped (README, "Where data lives"). '
-      + 'This build keeps no record of past backups, so there is no last-backup time to show.'));
+    if (U.can('admin')) {
+      // Only the event log for now: the appliance refuses a whole backup until the state and graph stores can take part.
+      const a = el('a', 'button', 'Download a backup of the event log');
+      a.id = 'sys-backup-download';
+      a.href = '/api/v1/admin/backup?stores=events';
+      a.setAttribute('download', 'redoubt-backup.tar');
+      backup.appendChild(a);
+    }
+    backup.appendChild(el('p', 'hint', 'An online backup as one tar file (the manifest comes last; restore refuses an archive cut short). '
+      + 'On the box: redoubt backup --out FILE --stores events, and redoubt restore FILE --data DIR into an empty directory (docs/storage.md). '
+      + 'The appliance keeps no record of past backups, so there is no last-backup time to show.'));
     U.clearError();
   }
 

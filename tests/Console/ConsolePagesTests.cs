@@ -384,6 +384,18 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
         await page.GotoAsync(site.Url("/system.html"));
         await Assertions.Expect(page.Locator("#sys-appliance")).ToContainTextAsync("healthy");
         await Assertions.Expect(page.Locator("#sys-stores tbody tr")).Not.ToHaveCountAsync(0);
+        // Retention as the stats report it (the oldest event still held, by id).
+        var oldest = stats.GetProperty("retention").GetProperty("oldestEventId");
+        await Assertions.Expect(page.Locator("#sys-retention")).ToContainTextAsync(oldest.ValueKind == JsonValueKind.Number ? $"(id {oldest.GetInt64()})" : "none");
+        // An admin downloads an online backup of the event log: a tar whose manifest (it comes last) is there.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#sys-backup-download"));
+        Assert.Equal("redoubt-backup.tar", download.SuggestedFilename);
+        var entries = new List<string>();
+        await using (var file = File.OpenRead((await download.PathAsync())!))
+        await using (var tar = new System.Formats.Tar.TarReader(file))
+            while (await tar.GetNextEntryAsync() is { } entry) entries.Add(entry.Name);
+        Assert.True(entries.Count > 1, string.Join(", ", entries));
+        Assert.Equal(Redoubt.Storage.Backup.BackupManifest.EntryName, entries[^1]);
         await ShotAsync(page, "system");
         await guard.AssertInertAsync("system");
     }
@@ -459,6 +471,9 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
         await page.GotoAsync(site.Url("/access.html"));
         await Assertions.Expect(page.Locator("#tokens-section [data-note='admin-only']")).ToHaveTextAsync("Only an admin sees this.");
         await Assertions.Expect(page.Locator("#token-form")).ToBeHiddenAsync();
+        await page.GotoAsync(site.Url("/system.html"));
+        await Assertions.Expect(page.Locator("#sys-backup")).ToContainTextAsync("online backup");
+        await Assertions.Expect(page.Locator("#sys-backup-download")).ToHaveCountAsync(0);
         await guard.AssertInertAsync("viewer pages");
     }
 }
