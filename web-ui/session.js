@@ -1,6 +1,6 @@
-// Redoubt console — the signed-in session, shared by every page (loaded before the page's script).
-// Sends the CSRF token on every change, sends an expired session back to the sign-in page, and
-// fills the header's user name and sign-out button (ids nav-user, nav-signout).
+// Redoubt console — the signed-in session, shared by every page (loaded before ui.js and the page's
+// script). Sends the CSRF token on every change and sends an expired session back to the sign-in page.
+// ui.js builds the navigation, the user name and the sign-out button from it.
 'use strict';
 
 window.RedoubtSession = (() => {
@@ -10,9 +10,17 @@ window.RedoubtSession = (() => {
     location.assign('/login.html');
   }
 
+  // body: an object (sent as JSON), or { raw: string|Blob, type: 'content type' } sent as it is.
   async function request(method, path, body) {
     const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let payload;
+    if (body !== undefined && body !== null && Object.prototype.hasOwnProperty.call(body, 'raw')) {
+      headers['Content-Type'] = body.type || 'application/octet-stream';
+      payload = body.raw;
+    } else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
     if (method !== 'GET' && method !== 'HEAD' && session && session.csrfToken) headers['X-CSRF-Token'] = session.csrfToken;
     let res;
     try {
@@ -21,7 +29,7 @@ window.RedoubtSession = (() => {
         headers,
         credentials: 'same-origin',
         cache: 'no-store',
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: payload,
       });
     } catch (e) {
       throw new Error(`Network error: ${e && e.message ? e.message : e}`);
@@ -39,6 +47,7 @@ window.RedoubtSession = (() => {
       const err = new Error(`HTTP ${res.status}: ${msg}`);
       err.status = res.status;
       err.code = data && data.error;
+      err.body = data;
       throw err;
     }
     return data;
@@ -46,15 +55,6 @@ window.RedoubtSession = (() => {
 
   const ready = (async () => {
     session = await request('GET', '/api/v1/auth/session');
-    const user = document.getElementById('nav-user');
-    if (user) user.textContent = `${session.name} (${session.role || session.kind})`;
-    const out = document.getElementById('nav-signout');
-    if (out) {
-      out.addEventListener('click', async () => {
-        try { await request('POST', '/api/v1/auth/logout'); } catch (_) { /* signed out either way */ }
-        toSignIn();
-      });
-    }
     return session;
   })();
 
@@ -64,6 +64,8 @@ window.RedoubtSession = (() => {
     post: (path, body) => request('POST', path, body === undefined ? {} : body),
     patch: (path, body) => request('PATCH', path, body),
     del: (path) => request('DELETE', path),
+    send: (method, path, raw, type) => request(method, path, { raw, type }),
+    current: () => session,
     isAdmin: () => !!session && Array.isArray(session.scopes) && session.scopes.includes('admin'),
   };
 })();

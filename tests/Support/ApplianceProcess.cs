@@ -323,13 +323,12 @@ public sealed class ApplianceProcess : IAsyncDisposable
         return await WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
-    private bool _disposed;
+    private int _disposed;
 
-    /// <summary>Kills the process if it still runs and removes the data dir it owns. Safe to call twice.</summary>
+    /// <summary>Kills the process if it still runs and removes the data dir it owns. Safe to call twice, also at once.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (!_process.HasExited)
         {
             try { _process.Kill(entireProcessTree: true); await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }
