@@ -10,5 +10,6 @@ if (args is ["forward-load", var port, var loadData, .. var rest])
         rest.Length > 0 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 200);
     return;
 }
+if (args is ["load", ..]) { Environment.ExitCode = Redoubt.Perf.Load.LoadCommand.Run(args[1..]); return; }
 if (args is ["store-recovery", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.StoreRecovery.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
