@@ -44,7 +44,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   printf 'perf/run.sh: missing peer: %s\n' "${missing[@]}" >&2
   [ -n "${ALLOW_MISSING:-}" ] || { echo "install them, or run with ALLOW_MISSING=1 to go on without (the results will say so)" >&2; exit 2; }
 fi
-scenarios=tcp,udp,relp,forward,ndjson
+scenarios=tcp,udp,relp,forward,ndjson,restart
 command -v rsyslogd >/dev/null && scenarios=$scenarios,rsyslog
 [ -n "$loggen" ] && scenarios=$scenarios,loggen
 
@@ -64,13 +64,13 @@ step() { # name seconds command...: runs a step under a time limit, output to $o
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-step load 480 $perf load --data "$shared" --scenarios "$scenarios" ${loggen:+--loggen "$loggen"} \
-  --rules "$shared/sigma" --count 200000 --connections 4 --repeat 3 --latency-rate 2000 --latency-seconds 8 \
+step load 420 $perf load --data "$shared" --scenarios "$scenarios" ${loggen:+--loggen "$loggen"} \
+  --rules "$shared/sigma" --count 150000 --connections 4 --repeat 3 --latency-rate 2000 --latency-seconds 8 \
   --udp-rates 5000,20000,0 --udp-seconds 4 --out "$out/load.md"
-step detection 300 $perf --filter '*DetectionBenchmarks*' --exporters github --artifacts "$out/bdn"
-step graph 240 $perf graph-bench --small
-step recovery-graph 150 $perf store-recovery graph --edges 1000000
-step recovery-replay 120 $perf store-recovery replay --events 200000
+step detection 240 $perf --filter '*DetectionBenchmarks*' --exporters github --artifacts "$out/bdn"
+step graph 200 $perf graph-bench --small
+step recovery-graph 120 $perf store-recovery graph --edges 1000000
+step recovery-replay 90 $perf store-recovery replay --events 200000
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date -u +%s) - started ))
 

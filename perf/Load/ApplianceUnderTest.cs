@@ -17,8 +17,10 @@ namespace Redoubt.Perf.Load;
 /// </summary>
 public sealed class ApplianceUnderTest : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
     private readonly StringBuilder _output = new();
+    private readonly string _dll;
+    private readonly string[] _extraArgs;
     private readonly bool _ownsDataDir;
 
     public string DataDir { get; }
@@ -34,17 +36,9 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
     {
         DataDir = dataDir;
         _ownsDataDir = owns;
-        var psi = Psi(dll, dataDir);
-        foreach (var a in (string[])["--data", dataDir, "--http", $"127.0.0.1:{HttpPort}", "--syslog", $"127.0.0.1:{SyslogPort}",
-                     "--relp", $"127.0.0.1:{RelpPort}", "--forward", $"127.0.0.1:{ForwardPort}", "--SyslogTls:Enabled=false"])
-            psi.ArgumentList.Add(a);
-        foreach (var a in extraArgs) psi.ArgumentList.Add(a);
-        _process = new Process { StartInfo = psi };
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _dll = dll;
+        _extraArgs = [.. extraArgs];
+        _process = Launch();
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 64,
@@ -52,6 +46,50 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
         };
         Http = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(120) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    private Process Launch()
+    {
+        var psi = Psi(_dll, DataDir);
+        foreach (var a in (string[])["--data", DataDir, "--http", $"127.0.0.1:{HttpPort}", "--syslog", $"127.0.0.1:{SyslogPort}",
+                     "--relp", $"127.0.0.1:{RelpPort}", "--forward", $"127.0.0.1:{ForwardPort}", "--SyslogTls:Enabled=false"])
+            psi.ArgumentList.Add(a);
+        foreach (var a in _extraArgs) psi.ArgumentList.Add(a);
+        var process = new Process { StartInfo = psi };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>
+    /// kill -9, then the same command on the same data directory and ports; returns the seconds from
+    /// the new start until /healthz answers (event log recovery and index rebuild included).
+    /// </summary>
+    public async Task<double> CrashAndRestartAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        var sw = Stopwatch.StartNew();
+        _process = Launch();
+        await WaitHealthyAsync(this);
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task WaitHealthyAsync(ApplianceUnderTest app)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (app._process.HasExited) throw new InvalidOperationException($"appliance exited with {app._process.ExitCode}:\n{app.Output}");
+            try { using var r = await app.Http.GetAsync("/healthz"); if (r.IsSuccessStatusCode) return; }
+            catch (HttpRequestException) { }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("appliance did not become healthy:\n" + app.Output);
     }
 
     private static ProcessStartInfo Psi(string dll, string dataDir)
@@ -76,16 +114,9 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
             await cli.WaitForExitAsync();
             if (cli.ExitCode != 0) throw new InvalidOperationException($"redoubt token create exited with {cli.ExitCode}: {stdout}{stderr}");
             var app = new ApplianceUnderTest(dll, dataDir, owns: true, stdout.Trim(), extraArgs);
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (DateTime.UtcNow < deadline)
-            {
-                if (app._process.HasExited) throw new InvalidOperationException($"appliance exited with {app._process.ExitCode}:\n{app.Output}");
-                try { using var r = await app.Http.GetAsync("/healthz"); if (r.IsSuccessStatusCode) return app; }
-                catch (HttpRequestException) { }
-                await Task.Delay(200);
-            }
-            await app.DisposeAsync();
-            throw new TimeoutException("appliance did not become healthy:\n" + app.Output);
+            try { await WaitHealthyAsync(app); }
+            catch { await app.DisposeAsync(); throw; }
+            return app;
         }
     }
 

@@ -17,7 +17,7 @@ public static class LoadCommand
     {
         public string Shared { get; init; } = "";
         public string Dll { get; init; } = "appliance/bin/Release/net10.0/redoubt.dll";
-        public HashSet<string> Scenarios { get; init; } = ["tcp", "rsyslog", "udp", "relp", "forward", "ndjson", "loggen"];
+        public HashSet<string> Scenarios { get; init; } = ["tcp", "rsyslog", "udp", "relp", "forward", "ndjson", "loggen", "restart"];
         public long Count { get; init; } = 300_000;
         public int Connections { get; init; } = 4;
         public int Repeat { get; init; } = 3;
@@ -65,7 +65,7 @@ public static class LoadCommand
             };
         }
         if (o.Shared.Length == 0) throw new ArgumentException("--data SHARED_DATA is required (the folder holding logs/)");
-        var unknown = o.Scenarios.Except(["tcp", "rsyslog", "udp", "relp", "forward", "ndjson", "loggen"]).ToArray();
+        var unknown = o.Scenarios.Except(["tcp", "rsyslog", "udp", "relp", "forward", "ndjson", "loggen", "restart"]).ToArray();
         if (unknown.Length > 0) throw new ArgumentException("unknown scenario(s): " + string.Join(',', unknown));
         return o;
     }
@@ -88,7 +88,16 @@ public static class LoadCommand
             if (o.Scenarios.Contains("forward")) await ForwardAsync(o, mix, app, rows);
             if (o.Scenarios.Contains("ndjson")) await NdjsonAsync(o, mix, app, rows);
             var (events, _) = await app.ProgressAsync();
+            var bytes = await app.GetJsonAsync("/api/v1/stats");
+            rows.Add(new Row("appliance", "event store on disk per event", $"{bytes.GetProperty("storeBytes").GetInt64() / (double)Math.Max(1, events):F0} B", $"{events:N0} events, {bytes.GetProperty("storeBytes").GetInt64() / 1e6:N0} MB (FASTER log, MessagePack)"));
             rows.Add(new Row("appliance", "RSS after the run", $"{app.RssBytes() / 1e6:F0} MB", $"{events:N0} events stored; {(double)app.RssBytes() / Math.Max(1, events):F0} B of RSS per stored event (upper bound: includes the runtime and caches)"));
+            if (o.Scenarios.Contains("restart"))
+            {
+                var seconds = await app.CrashAndRestartAsync();
+                var (after, _) = await app.ProgressAsync();
+                Log($"kill -9 and restart with {events:N0} events: healthy after {seconds:F1} s, {after:N0} events");
+                rows.Add(new Row("appliance", "kill -9 → restarted and healthy", $"{seconds:F1} s", $"with {events:N0} events stored (event log recovery + index rebuild + all sinks' stores); {after:N0} events after the restart" + (after < events ? " — **EVENTS LOST**" : "")));
+            }
         }
         catch (Exception e)
         {
