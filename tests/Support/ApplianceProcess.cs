@@ -209,14 +209,22 @@ public sealed class ApplianceProcess : IAsyncDisposable
         throw new TimeoutException("appliance did not become healthy:\n" + Output);
     }
 
-    /// <summary>A port free for both TCP and UDP on loopback right now.</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A port free for both TCP and UDP on loopback right now, and never handed out before in this
+    /// test run: the kernel may give a just-released port again, and one appliance's HTTP and syslog
+    /// ports then collide (seen under load: "Address already in use" at start).
+    /// </summary>
     public static int FreePort()
     {
-        for (var attempt = 0; attempt < 50; attempt++)
+        for (var attempt = 0; attempt < 200; attempt++)
         {
             using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             var port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
+            lock (HandedOut)
+                if (!HandedOut.Add(port)) continue;
             try
             {
                 using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
