@@ -64,11 +64,11 @@ step() { # name seconds command...: runs a step under a time limit, output to $o
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-step load 420 $perf load --data "$shared" --scenarios "$scenarios" ${loggen:+--loggen "$loggen"} \
+step load 360 $perf load --data "$shared" --scenarios "$scenarios" ${loggen:+--loggen "$loggen"} \
   --rules "$shared/sigma" --count 150000 --connections 4 --repeat 3 --latency-rate 2000 --latency-seconds 8 \
   --udp-rates 5000,20000,0 --udp-seconds 4 --out "$out/load.md"
-step detection 240 $perf --filter '*DetectionBenchmarks*' --exporters github --artifacts "$out/bdn"
-step graph 200 $perf graph-bench --small
+step detection 180 $perf --filter '*DetectionBenchmarks*' --exporters github --artifacts "$out/bdn"
+step graph 280 $perf graph-bench --small
 step recovery-graph 120 $perf store-recovery graph --edges 1000000
 step recovery-replay 90 $perf store-recovery replay --events 200000
 load1=$(cut -d' ' -f1-3 /proc/loadavg)

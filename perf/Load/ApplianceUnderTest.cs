@@ -163,9 +163,12 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
         return 0;
     }
 
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>A port free for TCP and UDP on loopback now, never one this run handed out before (the kernel may offer a just-released port again).</summary>
     public static int FreePort()
     {
-        for (var attempt = 0; attempt < 50; attempt++)
+        for (var attempt = 0; attempt < 200; attempt++)
         {
             using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -174,7 +177,7 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
             {
                 using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
                 udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
+                lock (HandedOut) if (HandedOut.Add(port)) return port;
             }
             catch (SocketException) { }
         }

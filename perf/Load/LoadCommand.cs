@@ -256,13 +256,19 @@ public static class LoadCommand
         var total = o.Count / 3;
         var rates = new List<double>();
         var acks = new List<double>();
+        var all = new List<double>();
+        var cpu = new List<double>();
         for (var run = 0; run < o.Repeat; run++)
         {
-            var r = await Senders.RelpAsync(app.RelpPort, mix, total, o.Connections, 128, 0, CancellationToken.None);
+            var (r, allRate, cpuUs) = await AckedRunAsync(app, () => Senders.RelpAsync(app.RelpPort, mix, total, o.Connections, 128, 0, CancellationToken.None));
+            all.Add(allRate);
+            cpu.Add(cpuUs);
             rates.Add(r.Sent / r.Seconds);
             acks.AddRange(r.AckMs);
             Log($"relp run {run + 1}: {r.Sent:N0} acked in {r.Seconds:F1} s ({r.Sent / r.Seconds:N0}/s)");
         }
+        rows.Add(new Row("RELP → Redoubt", "events/s, sent → every sink applied (detection, graph)", Rate(Percentiles.Median(all)), "same runs" + Runs(all)));
+        rows.Add(new Row("RELP → Redoubt", "appliance CPU per event (until every sink applied)", $"{Percentiles.Median(cpu):F1} µs", "utime+stime from /proc"));
         rows.Add(new Row("RELP → Redoubt", "events/s acked (ack after durable commit)", Rate(Percentiles.Median(rates)), $"{total:N0} msgs × {o.Repeat} runs, window 128 (librelp's default), {o.Connections} connections" + Runs(rates)));
         rows.Add(new Row("RELP → Redoubt", "window round trip p50 / p99", $"{Percentiles.Of(acks, 50):F1} / {Percentiles.Of(acks, 99):F1} ms", "send 128 frames → last ack, unpaced"));
         rows.AddRange(await LatencyAsync(app, o, "RELP", (m, ct) => Senders.RelpAsync(app.RelpPort, MarkerMix(m), 1, 1, 1, 0, ct),
@@ -274,13 +280,19 @@ public static class LoadCommand
         var total = o.Count;
         var rates = new List<double>();
         var acks = new List<double>();
+        var all = new List<double>();
+        var cpu = new List<double>();
         for (var run = 0; run < o.Repeat; run++)
         {
-            var r = await Senders.ForwardAsync(app.ForwardPort, mix, total, o.Connections, 500, 0, CancellationToken.None);
+            var (r, allRate, cpuUs) = await AckedRunAsync(app, () => Senders.ForwardAsync(app.ForwardPort, mix, total, o.Connections, 500, 0, CancellationToken.None));
+            all.Add(allRate);
+            cpu.Add(cpuUs);
             rates.Add(r.Sent / r.Seconds);
             acks.AddRange(r.AckMs);
             Log($"forward run {run + 1}: {r.Sent:N0} acked in {r.Seconds:F1} s ({r.Sent / r.Seconds:N0}/s)");
         }
+        rows.Add(new Row("forward (PackedForward) → Redoubt", "events/s, sent → every sink applied (detection, graph)", Rate(Percentiles.Median(all)), "same runs" + Runs(all)));
+        rows.Add(new Row("forward (PackedForward) → Redoubt", "appliance CPU per event (until every sink applied)", $"{Percentiles.Median(cpu):F1} µs", "utime+stime from /proc"));
         rows.Add(new Row("forward (PackedForward) → Redoubt", "events/s acked (ack after durable commit)", Rate(Percentiles.Median(rates)), $"{total:N0} records × {o.Repeat} runs, 500 per message, one in flight per connection, {o.Connections} connections" + Runs(rates)));
         rows.Add(new Row("forward (PackedForward) → Redoubt", "message → ack p50 / p99", $"{Percentiles.Of(acks, 50):F1} / {Percentiles.Of(acks, 99):F1} ms", "500 records per message, unpaced"));
         rows.AddRange(await LatencyAsync(app, o, "forward", async (m, ct) =>
@@ -298,13 +310,19 @@ public static class LoadCommand
         var total = o.Count;
         var rates = new List<double>();
         var acks = new List<double>();
+        var all = new List<double>();
+        var cpu = new List<double>();
         for (var run = 0; run < o.Repeat; run++)
         {
-            var r = await Senders.NdjsonAsync(app.Http, mix, total, o.Connections, 500, 0, CancellationToken.None);
+            var (r, allRate, cpuUs) = await AckedRunAsync(app, () => Senders.NdjsonAsync(app.Http, mix, total, o.Connections, 500, 0, CancellationToken.None));
+            all.Add(allRate);
+            cpu.Add(cpuUs);
             rates.Add(r.Sent / r.Seconds);
             acks.AddRange(r.AckMs);
             Log($"ndjson run {run + 1}: {r.Sent:N0} accepted in {r.Seconds:F1} s ({r.Sent / r.Seconds:N0}/s)");
         }
+        rows.Add(new Row("HTTP NDJSON → Redoubt", "events/s, sent → every sink applied (detection, graph)", Rate(Percentiles.Median(all)), "same runs" + Runs(all)));
+        rows.Add(new Row("HTTP NDJSON → Redoubt", "appliance CPU per event (until every sink applied)", $"{Percentiles.Median(cpu):F1} µs", "utime+stime from /proc"));
         rows.Add(new Row("HTTP NDJSON → Redoubt", "events/s accepted (reply after durable commit)", Rate(Percentiles.Median(rates)), $"{total:N0} lines × {o.Repeat} runs, 500 per POST over HTTPS, {o.Connections} requests in flight" + Runs(rates)));
         rows.Add(new Row("HTTP NDJSON → Redoubt", "POST → reply p50 / p99", $"{Percentiles.Of(acks, 50):F1} / {Percentiles.Of(acks, 99):F1} ms", "500 lines per POST, unpaced"));
         rows.AddRange(await LatencyAsync(app, o, "HTTP NDJSON", async (m, ct) =>
@@ -314,6 +332,17 @@ public static class LoadCommand
                 r.EnsureSuccessStatusCode();
             },
             ct => Senders.NdjsonAsync(app.Http, mix, (long)(o.LatencyRate * o.LatencySeconds), o.Connections, 50, o.LatencyRate, ct)));
+    }
+
+    /// <summary>One run of an acked transport: the acked rate, then the wait until every sink applied it, and the appliance CPU per event over both.</summary>
+    private static async Task<(SendResult Sent, double AllRate, double CpuUs)> AckedRunAsync(ApplianceUnderTest app, Func<Task<SendResult>> send)
+    {
+        var (base0, _) = await app.ProgressAsync();
+        var cpu0 = app.CpuSeconds();
+        var sw = Stopwatch.StartNew();
+        var r = await send();
+        var (_, allAt, got) = await WaitStoredAsync(app, base0, r.Sent, sw);
+        return (r, got / allAt, (app.CpuSeconds() - cpu0) / Math.Max(1, got) * 1e6);
     }
 
     private static MessageMix MarkerMix(string marker) => MessageMix.Of([$"<13>1 {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.ffffffZ} perf-probe loadprobe - - - {marker}"]);
