@@ -15,7 +15,9 @@ using Redoubt.Ingest;
 using Redoubt.Ingest.Forward;
 using Redoubt.Ingest.Http;
 using Redoubt.Ingest.Listeners;
+using Redoubt.Jobs;
 using Redoubt.Storage;
+using Redoubt.Storage.Backup;
 using Redoubt.Storage.Checkpoints;
 using Redoubt.Storage.Events;
 using Redoubt.Storage.Graph;
@@ -44,6 +46,8 @@ public static class Program
             var graph = app.Services.GetRequiredService<GraphStore>();
             // Resolved now: RunAsync disposes the service provider when the host stops.
             var checkpointedSinks = app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList();
+            // Retention never drops events a derived store would need to replay after a crash.
+            var floors = checkpointedSinks.Select(s => log.Floors.Register(s.Name + "-checkpoint", () => s.RetentionFloor)).ToList();
             try
             {
                 await app.RunAsync();
@@ -52,10 +56,12 @@ public static class Program
             {
                 // Listeners, API and fan-out have stopped: derived sinks apply what they hold and take
                 // their final checkpoint, then the stores close, the event log last.
-                foreach (var sink in checkpointedSinks) await sink.DisposeAsync();
-                await graph.DisposeAsync();
-                await state.DisposeAsync();
-                await log.DisposeAsync();
+                // One store failing to close (a full disk refusing its last checkpoint) must not keep
+                // the others, the event log last, from closing: each failure is reported, not thrown.
+                foreach (var sink in checkpointedSinks) await CloseAsync(sink.Name + " sink", sink.DisposeAsync);
+                await CloseAsync("graph store", graph.DisposeAsync);
+                await CloseAsync("state store", state.DisposeAsync);
+                await CloseAsync("event log", log.DisposeAsync);
             }
             return 0;
         }
@@ -67,10 +73,18 @@ public static class Program
         }
     }
 
+    private static async Task CloseAsync(string what, Func<ValueTask> dispose)
+    {
+        try { await dispose(); }
+        catch (Exception e) { await System.Console.Error.WriteLineAsync($"redoubt: closing the {what} failed: {e.Message}"); }
+    }
+
     private static string? Explain(Exception e) => e switch
     {
         StartupException s => s.Message,
         StoreFormatException f => f.Message,
+        StoreDamagedException d => d.Message,
+        StoreLockedException l => l.Message,
         StoreRecoveryException r => r.Message,
         Detection.LogSources.LogSourceMapException m => "log source map: " + m.Message,
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
@@ -98,18 +112,19 @@ public static class Program
         var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
         builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
         var ingest = options.Ingest;
-        // State kept beside the log and rebuilt from it: last-seen times of sources, idempotency keys.
+        // State kept beside the log and rebuilt from its recent part at open: last-seen times of
+        // sources, idempotency keys.
         var sources = new SourceTable(ingest.MaxSources, ingest.QuietAfter, ingest.ForgetSourceAfter, clock);
         var keys = new IdempotencyKeys(ingest.IdempotencyKeyLifetime, ingest.MaxIdempotencyKeys, ingest.MaxIdempotencyIds, clock);
-        var log = EventLog.Open(new EventLogOptions
-        {
-            Directory = Path.Combine(options.DataDir, "events"),
-            OnRecovered = (id, e) => { sources.Restore(e); keys.Observe(id, e); },
-            OnCommitted = keys.Observe,
-        });
+        var recoverWindow = TimeSpan.FromTicks(Math.Max(ingest.IdempotencyKeyLifetime.Ticks, Math.Min(ingest.RecoverSourcesFor.Ticks, ingest.ForgetSourceAfter.Ticks)));
+        // Opened when first resolved (RunAsync does that before the host starts), with the host's logger.
+        builder.Services.AddSingleton(sp => EventLog.Open(EventLogOptionsFrom(options, sp.GetRequiredService<ILoggerFactory>(),
+            onRecovered: (id, e) => { sources.Restore(e); keys.Observe(id, e); }, onCommitted: keys.Observe, recoverWindow: recoverWindow)));
+        builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<EventLog>());
+        builder.Services.AddSingleton<RetentionJob>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
         var registry = new ListenerRegistry(sources);
         var ndjson = new NdjsonListener(registry.Add(new ListenerState("ingest", "http-ndjson", httpBind.ToString()) { Status = "listening" }));
-        builder.Services.AddSingleton(log);
         // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
         builder.Services.AddSingleton(OpenState(options.DataDir));
         AccessSetup.AddServices(builder.Services, options.Access);
@@ -167,7 +182,7 @@ public static class Program
         AccessSetup.Prepare(app, $"https://{httpBind}/");
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("redoubt ready: console https://{Http}/ , data in {Data}, {Events} events stored; TLS certificate {Cert} ({Kind}, SHA-256 {Fingerprint})",
-                httpBind, Path.GetFullPath(options.DataDir), log.Count, tls.Source, tls.SelfSigned ? "self-signed" : "installed",
+                httpBind, Path.GetFullPath(options.DataDir), app.Services.GetRequiredService<EventLog>().Count, tls.Source, tls.SelfSigned ? "self-signed" : "installed",
                 TlsCertificate.Fingerprint(tls.Certificate)));
         return app;
     }
@@ -175,6 +190,30 @@ public static class Program
     /// <summary>The state store (users, sessions, tokens, audit; alerts and settings later) in DATA/state.</summary>
     internal static StateStore OpenState(string dataDir) =>
         StateStore.Open(new StateStoreOptions { Directory = Path.Combine(dataDir, "state") });
+
+    public static EventLogOptions EventLogOptionsFrom(RedoubtOptions options, ILoggerFactory? loggers = null,
+        Action<long, EventRecord>? onRecovered = null, Action<long, EventRecord>? onCommitted = null, TimeSpan? recoverWindow = null)
+    {
+        var s = options.Storage;
+        return new EventLogOptions
+        {
+            Directory = Path.Combine(options.DataDir, "events"),
+            PageSizeBits = s.PageSizeBits,
+            MemorySizeBits = s.MemorySizeBits,
+            SegmentSizeBits = s.SegmentSizeBits,
+            CommitDelay = TimeSpan.FromMilliseconds(s.CommitDelayMs),
+            CommitMaxEvents = s.CommitMaxEvents,
+            QueueCapacity = s.QueueCapacity,
+            IndexBlockMaxEvents = s.IndexBlockMaxEvents,
+            IndexBlockMaxBytes = s.IndexBlockMaxBytes,
+            IndexBlockMaxSpan = TimeSpan.FromMinutes(s.IndexBlockMaxMinutes),
+            MinFreeBytes = s.MinFreeBytes,
+            Logger = loggers?.CreateLogger("Redoubt.Storage.EventLog"),
+            OnRecovered = onRecovered,
+            OnCommitted = onCommitted,
+            RecoverWindow = recoverWindow ?? TimeSpan.FromDays(1),
+        };
+    }
 
     /// <summary>appsettings.json, then /etc/redoubt/*.json, then REDOUBT__ environment variables, then the command line.</summary>
     internal static void LoadConfiguration(ConfigurationManager config, string[] args)
@@ -207,6 +246,17 @@ public static class Program
         if (ingest.MaxSources < 1 || ingest.MaxIdempotencyKeys < 1 || ingest.MaxIdempotencyIds < 1)
             throw new StartupException("Ingest:MaxSources, MaxIdempotencyKeys and MaxIdempotencyIds must be at least 1");
         if (options.HttpLimits.MaxConnections < 1) throw new StartupException("HttpLimits:MaxConnections must be at least 1");
+        var storage = options.Storage;
+        if (storage.PageSizeBits is < 16 or > 30) throw new StartupException($"Storage:PageSizeBits {storage.PageSizeBits} is outside 16..30");
+        if (storage.SegmentSizeBits < storage.PageSizeBits || storage.SegmentSizeBits > 40)
+            throw new StartupException($"Storage:SegmentSizeBits {storage.SegmentSizeBits} must be from PageSizeBits ({storage.PageSizeBits}) to 40");
+        if (storage.MemorySizeBits <= storage.PageSizeBits || storage.MemorySizeBits > 34)
+            throw new StartupException($"Storage:MemorySizeBits {storage.MemorySizeBits} must be above PageSizeBits ({storage.PageSizeBits}) and at most 34");
+        if (storage.CommitDelayMs is < 0 or > 1000) throw new StartupException($"Storage:CommitDelayMs {storage.CommitDelayMs} is outside 0..1000");
+        if (storage.CommitMaxEvents < 1) throw new StartupException("Storage:CommitMaxEvents must be at least 1");
+        if (storage.MinFreeBytes < 0) throw new StartupException("Storage:MinFreeBytes cannot be negative");
+        if (storage.Retention.MaxAgeDays < 0 || storage.Retention.MaxBytes < 0) throw new StartupException("Storage:Retention limits cannot be negative");
+        RetentionJob.ParseSchedule(storage.Retention.Schedule);
         options.DataDir = Path.GetFullPath(options.DataDir);
         try
         {

@@ -12,4 +12,9 @@ if (args is ["forward-load", var port, var loadData, .. var rest])
 }
 if (args is ["load", ..]) { Environment.ExitCode = Redoubt.Perf.Load.LoadCommand.Run(args[1..]); return; }
 if (args is ["store-recovery", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.StoreRecovery.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
+// Event log (issue 4): crash loop against the real process, time index, recovery time.
+if (args is ["crash-loop", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.EventLogBench.CrashLoop.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
+if (args is ["time-index", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.EventLogBench.TimeIndexBench.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
+if (args is ["recovery", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.EventLogBench.RecoveryBench.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
+if (args is ["write-synthetic", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.EventLogBench.RecoveryBench.WriteChildAsync(args[1..]).GetAwaiter().GetResult(); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -144,6 +144,23 @@
       $('stat-parse-errors').textContent = fmtNum(s.parseErrors);
       $('stat-truncated').textContent = fmtNum(s.truncated);
       $('stat-store-bytes').textContent = fmtBytes(s.storeBytes);
+      const r = s.retention && typeof s.retention === 'object' ? s.retention : null;
+      const horizon = $('stat-horizon');
+      if (r && r.oldestEventId !== null && r.oldestEventId !== undefined) {
+        horizon.textContent = fmtTime(r.oldestReceivedAt);
+        const limits = [];
+        if (typeof r.maxAgeDays === 'number') limits.push(`max age ${r.maxAgeDays} d`);
+        if (typeof r.maxBytes === 'number') limits.push(`max ${fmtBytes(r.maxBytes)}`);
+        horizon.setAttribute('title', `Oldest event still stored: id ${r.oldestEventId}, event time ${fmtTime(r.oldestEventTime)}; ` +
+          (limits.length ? `retention ${limits.join(', ')}` : 'no retention limit set'));
+      } else {
+        horizon.textContent = '–';
+      }
+      const st = s.storage && typeof s.storage === 'object' ? s.storage : null;
+      const state = $('stat-store-state');
+      state.textContent = st ? String(st.state) : '–';
+      state.className = st && st.state !== 'ok' ? 'store-bad' : '';
+      if (st && st.state !== 'ok' && typeof st.reason === 'string') showError(`Store not accepting writes: ${st.reason}`);
       const bt = $('stat-by-transport');
       bt.textContent = '';
       const entries = s.byTransport && typeof s.byTransport === 'object' ? Object.entries(s.byTransport) : [];

@@ -6,6 +6,7 @@ using Redoubt.Commit;
 using Redoubt.Configuration;
 using Redoubt.Ingest;
 using Redoubt.Ingest.Http;
+using Redoubt.Jobs;
 using Redoubt.Storage.Events;
 
 namespace Redoubt.Api;
@@ -17,16 +18,38 @@ public static class ApiEndpoints
 
     public static void Map(WebApplication app)
     {
-        app.MapGet("/healthz", (EventLog log) => log.Failure is null
-            ? Results.Text("ok\n")
-            : Results.Text("event log failed: " + log.Failure.Message + "\n", statusCode: 503)).AllowPublic();
+        app.MapGet("/healthz", Health).AllowPublic();
 
         var api = app.MapGroup("/api/v1");
         api.MapGet("/events", QueryEvents).RequireScope(Scopes.EventsRead);
         api.MapGet("/events/{id:long}", GetEvent).RequireScope(Scopes.EventsRead);
         api.MapGet("/stats", Stats).RequireScope(Scopes.SummaryRead);
         api.MapPost("/ingest", NdjsonEndpoint.Handle).RequireScope(Scopes.IngestWrite);
+        api.MapGet("/export", ExportEndpoint.Export).RequireScope(Scopes.EventsRead);
+        api.MapGet("/admin/backup", BackupEndpoint.Backup).RequireScope(Scopes.Admin);
         app.MapGet("/metrics", Metrics.Write).RequireScope(Scopes.SummaryRead);
+    }
+
+    /// <summary>Public: says whether the store takes writes and, if not, why — by code, without paths or other details (those are in stats).</summary>
+    private static IResult Health(EventLog log)
+    {
+        var h = log.Health;
+        return h.IsOk
+            ? Results.Text("ok\n")
+            : Results.Text($"event log not accepting writes: {h.Code} ({PublicReason(h.Code)})\n", statusCode: 503);
+    }
+
+    /// <summary>What a client is told about a store that takes no writes: by code, never paths or exception text.</summary>
+    internal static string PublicReason(string? code) => code switch
+    {
+        StoreHealth.DiskFullCode => "free disk space is below the reserve; writes resume by themselves when space is freed",
+        _ => "a commit failed; the log is reopening from its last good commit",
+    };
+
+    internal static IResult Unavailable(HttpContext http, EventLogUnavailableException e)
+    {
+        http.Response.Headers.RetryAfter = "5";
+        return Results.Json(new { error = e.Code, message = PublicReason(e.Code), accepted = 0 }, statusCode: 503);
     }
 
     private static async Task<IResult> QueryEvents(HttpContext http, EventLog log)
@@ -35,14 +58,8 @@ public static class ApiEndpoints
         EventQuery query;
         try
         {
-            query = new EventQuery
+            query = ParseFilters(q) with
             {
-                FromMs = ParseTime(q["from"], "from"),
-                ToMs = ParseTime(q["to"], "to"),
-                Host = Blank(q["host"]),
-                App = Blank(q["app"]),
-                Text = Blank(q["q"]),
-                MaxSeverity = ParseSeverity(q["severity"]),
                 Limit = ParseInt(q["limit"], "limit", 1, 10_000) ?? 100,
                 BeforeId = ParseCursor(q["cursor"]),
             };
@@ -62,6 +79,8 @@ public static class ApiEndpoints
         if (page.NextCursor is { } c) w.WriteString("nextCursor", c.ToString(CultureInfo.InvariantCulture));
         else w.WriteNull("nextCursor");
         w.WriteNumber("scanned", page.Scanned);
+        w.WriteNumber("blocksRead", page.BlocksRead);
+        w.WriteNumber("bytesRead", page.BytesRead);
         w.WriteEndObject();
         await w.FlushAsync(http.RequestAborted);
         return Results.Empty;
@@ -78,9 +97,11 @@ public static class ApiEndpoints
         return Results.Empty;
     }
 
-    private static IResult Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, IEnumerable<IEventSink> allSinks) => Results.Json(new
+    private static async Task<IResult> Stats(EventLog log, ListenerRegistry listeners, EventFanout fanout, IngestBudget budget, RetentionJob retention, IEnumerable<IEventSink> allSinks, CancellationToken ct) => Results.Json(new
     {
         committedUntil = log.CommittedUntil,
+        storage = StorageStats.Of(log),
+        retention = await StorageStats.RetentionOf(log, retention, ct),
         // Sinks with checkpointed stores: how far each applied and checkpointed (its retention floor).
         stores = allSinks.OfType<CheckpointedSink>().Select(s => new
         {
@@ -104,7 +125,7 @@ public static class ApiEndpoints
         invalidUtf8 = log.Stats.InvalidUtf8,
         storeBytes = log.StoreBytes,
         queuedWrites = log.QueuedRequests,
-        storeFailure = log.Failure?.Message,
+        storeFailure = log.Failure,
         byTransport = log.Stats.ByTransport.ToDictionary(kv => EventJson.TransportName(kv.Key), kv => kv.Value),
         bySource = log.Stats.BySource,
         ingest = new
@@ -161,6 +182,17 @@ public static class ApiEndpoints
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
+    /// <summary>The filters /events and /export share.</summary>
+    internal static EventQuery ParseFilters(IQueryCollection q) => new()
+    {
+        FromMs = ParseTime(q["from"], "from"),
+        ToMs = ParseTime(q["to"], "to"),
+        Host = Blank(q["host"]),
+        App = Blank(q["app"]),
+        Text = Blank(q["q"]),
+        MaxSeverity = ParseSeverity(q["severity"]),
+    };
+
     private static long? ParseTime(string? s, string name)
     {
         if (Blank(s) is not { } v) return null;
@@ -192,5 +224,5 @@ public static class ApiEndpoints
         throw new BadRequestException($"cursor: '{v}' is not a cursor returned by this API");
     }
 
-    private sealed class BadRequestException(string message) : Exception(message);
+    internal sealed class BadRequestException(string message) : Exception(message);
 }

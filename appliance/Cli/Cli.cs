@@ -14,6 +14,9 @@ public static class Cli
     public static readonly Dictionary<string, Command> Commands = new(StringComparer.Ordinal)
     {
         ["run"] = new("run the appliance (the default when no command is given)", Program.RunAsync),
+        ["backup"] = new("online backup of every store, from the running appliance, into a file", StoreCommands.BackupAsync),
+        ["restore"] = new("restore a backup file into an empty data directory", StoreCommands.RestoreAsync),
+        ["export"] = new("export events of a time range as NDJSON, from the running appliance", StoreCommands.ExportAsync),
         ["token"] = new("create, list or revoke API tokens (appliance stopped)", AccessCommands.Token),
         ["admin"] = new("admin reset-password: recover the console's admin account (appliance stopped)", AccessCommands.Admin),
         ["version"] = new("print the version", _ => { System.Console.WriteLine(Version); return Task.FromResult(0); }),

@@ -32,6 +32,9 @@ public sealed class EventFanout(EventLog log, IEnumerable<IEventSink> sinks, ILo
         var resume = _sinks.Select(s => s.ResumeFrom).ToArray();
         _progress = _sinks.Select((s, i) => { var p = new SinkProgress(s.Name); p.Seek(resume[i]); return p; }).ToArray();
         var from = resume.Min();
+        // Retention must not drop what a sink has not applied yet (sinks with durable checkpoints
+        // register their own, lower floor: the address their replay starts from).
+        using var floor = log.Floors.Register("event-sinks", () => _progress.Length == 0 ? from : _progress.Min(p => p.AppliedUntil));
         await Task.Yield(); // leave host start-up; the loop below runs for the life of the process
 
         await using var events = log.ReadCommittedAsync(from, stoppingToken).GetAsyncEnumerator(stoppingToken);

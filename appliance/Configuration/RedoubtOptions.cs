@@ -21,8 +21,45 @@ public sealed class RedoubtOptions
     /// <summary>Further listeners beyond the three above (another port, other tags or sender networks).</summary>
     public List<ListenerOptions> Listeners { get; set; } = [];
     public IngestOptions Ingest { get; set; } = new();
+    public StorageOptions Storage { get; set; } = new();
     public HttpLimitsOptions HttpLimits { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
+}
+
+/// <summary>The event log (see docs/storage.md). Page and segment size apply only when a store is created.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>FasterLog page, 2^n bytes; bounds the largest event (22 = 4 MiB).</summary>
+    public int PageSizeBits { get; set; } = 22;
+    /// <summary>Log memory, 2^n bytes (25 = 32 MiB).</summary>
+    public int MemorySizeBits { get; set; } = 25;
+    /// <summary>Segment file, 2^n bytes (28 = 256 MiB): the step in which retention frees disk.</summary>
+    public int SegmentSizeBits { get; set; } = 28;
+    /// <summary>Group commit: longest a write waits for others to share its commit (ms; 0 = commit as soon as the queue is drained).</summary>
+    public double CommitDelayMs { get; set; } = 2;
+    /// <summary>Group commit: most events per commit.</summary>
+    public int CommitMaxEvents { get; set; } = 16384;
+    /// <summary>Write requests queued for the appender before writers wait.</summary>
+    public int QueueCapacity { get; set; } = 4096;
+    /// <summary>Time index block: at most this many events…</summary>
+    public int IndexBlockMaxEvents { get; set; } = 4096;
+    /// <summary>…this many bytes of log…</summary>
+    public int IndexBlockMaxBytes { get; set; } = 1 << 20;
+    /// <summary>…and this many minutes of received time.</summary>
+    public double IndexBlockMaxMinutes { get; set; } = 60;
+    /// <summary>Writes stop (503 disk_full) while free space is below this; they resume by themselves.</summary>
+    public long MinFreeBytes { get; set; } = 256L << 20;
+    public RetentionOptions Retention { get; set; } = new();
+}
+
+public sealed class RetentionOptions
+{
+    /// <summary>Drop events received longer ago than this many days (0 = keep regardless of age).</summary>
+    public double MaxAgeDays { get; set; }
+    /// <summary>Keep at most this many bytes of log (0 = no size limit beyond the disk's).</summary>
+    public long MaxBytes { get; set; }
+    /// <summary>When retention runs (cron, UTC, Cronos syntax with optional seconds); it also runs when the disk fills.</summary>
+    public string Schedule { get; set; } = "*/10 * * * *";
 }
 
 public sealed class GraphOptions
@@ -111,6 +148,12 @@ public sealed class IngestOptions
     public TimeSpan QuietAfter { get; set; } = TimeSpan.FromHours(1);
     /// <summary>A source not seen for this long is no longer listed.</summary>
     public TimeSpan ForgetSourceAfter { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>
+    /// At start, the log's events received this recently are replayed to rebuild source last-seen
+    /// times (and, over at least IdempotencyKeyLifetime, idempotency keys). A source silent for longer
+    /// before a restart is listed again when it next sends. Longer windows make starts slower.
+    /// </summary>
+    public TimeSpan RecoverSourcesFor { get; set; } = TimeSpan.FromDays(3);
     /// <summary>Most sources counted one by one; events of further sources are counted under "(other)".</summary>
     public int MaxSources { get; set; } = 10_000;
 }

@@ -1,82 +1,101 @@
-using System.Buffers;
+using System.Diagnostics;
 using System.Threading.Channels;
 using FASTER.core;
+using Microsoft.Extensions.Logging;
 
 namespace Redoubt.Storage.Events;
-
-public sealed class EventLogOptions
-{
-    /// <summary>Directory of the event log (created if missing).</summary>
-    public required string Directory { get; init; }
-    /// <summary>FasterLog page: an entry must fit in one page, so this bounds the largest event (4 MiB).</summary>
-    public int PageSizeBits { get; init; } = 22;
-    public int MemorySizeBits { get; init; } = 25;
-    /// <summary>Segment file size; retention deletes whole segments (256 MiB).</summary>
-    public int SegmentSizeBits { get; init; } = 28;
-    /// <summary>Write requests that may wait for the appender before producers feel backpressure.</summary>
-    public int QueueCapacity { get; init; } = 4096;
-    /// <summary>Most events encoded into the log between two commits.</summary>
-    public int MaxEventsPerCommit { get; init; } = 16384;
-    /// <summary>Sees every event the scan at open finds, in log order: rebuilds state kept beside the log.</summary>
-    public Action<long, EventRecord>? OnRecovered { get; init; }
-    /// <summary>
-    /// Sees every event right after its commit, in log order, before its append completes: state it
-    /// updates is current when the producer learns the event is durable. Runs on the appender: keep it
-    /// cheap, and never throw (the appender would stop).
-    /// </summary>
-    public Action<long, EventRecord>? OnCommitted { get; init; }
-}
 
 /// <summary>What the writer hands back for one appended batch: the event ids, in batch order.</summary>
 public readonly record struct AppendResult(long[] Ids);
 
+/// <summary>What opening the store found and how long it took.</summary>
+public sealed record RecoveryReport(double OpenMillis, int IndexBlocks, long TailEventsScanned, long CommittedUntil, string? IndexRepair);
+
 /// <summary>
-/// The durable event log: a FASTER <see cref="FasterLog"/> of MessagePack-encoded
-/// <see cref="EventRecord"/>s, where an event's id is its log address.
+/// The durable event log: a FASTER <see cref="FasterLog"/> of <see cref="EventCodec"/> entries
+/// (CRC + MessagePack <see cref="EventRecord"/>), where an event's id is its log address.
 /// One appender task takes batches from a bounded channel, encodes them into the log, issues one
-/// commit for everything it took (group commit), and only then completes the batches: a caller
+/// commit for everything it took (group commit, bounded by <see cref="EventLogOptions.CommitDelay"/>
+/// and <see cref="EventLogOptions.CommitMaxEvents"/>), and only then completes the batches: a caller
 /// that awaits <see cref="AppendAsync"/> holds durable events and may acknowledge them.
+/// A sparse <see cref="TimeIndex"/> (time.idx) maps time to log address and carries the counters,
+/// so opening reads the index and scans only the events committed after its last block.
 /// </summary>
-public sealed class EventLog : IAsyncDisposable
+public sealed partial class EventLog : IAsyncDisposable
 {
     public const string FormatKind = "redoubt-event-log";
-    public const int FormatVersion = 1;
+    /// <summary>2: entries carry a CRC; time.idx and layout.json sit beside the segments.</summary>
+    public const int FormatVersion = 2;
 
-    private readonly IDevice _device;
-    private readonly FasterLog _log;
-    private readonly AddressIndex _index = new();
-    private readonly Channel<WriteRequest> _queue;
-    private readonly Task _appender;
+    /// <summary>Stored with every commit: recovery that does not bring it back did not find a commit of ours.</summary>
+    private static readonly byte[] Cookie = "RDBTLOG2"u8.ToArray();
+
     private readonly EventLogOptions _options;
-    private volatile Exception? _failure;
+    private readonly ILogger? _logger;
+    private readonly TimeProvider _clock;
+    private readonly StoreLock _lock;
+    private readonly LogLayout _layout;
+    private readonly IDevice _device;
+    private readonly DiskSpace _disk;
+    private readonly TimeIndex _index;
+    private readonly Channel<Request> _queue;
+    private readonly Task _appender;
+    private volatile Generation _gen;
+    private volatile StoreHealth _health;
+    private volatile bool _closing;
 
     public EventStats Stats { get; } = new();
+    public CommitMetrics Commits { get; } = new();
+    public RecoveryReport Recovery { get; }
     public string Directory => _options.Directory;
-    /// <summary>Largest encoded event the log accepts (one page minus the entry header).</summary>
-    public int MaxEntryBytes => (1 << _options.PageSizeBits) - 64;
-    /// <summary>Set when a commit failed: the log takes no more writes until restarted.</summary>
-    public Exception? Failure => _failure;
+    /// <summary>Largest encoded event the log accepts (one page minus the entry header and our CRC).</summary>
+    public int MaxEntryBytes => (1 << _layout.PageSizeBits) - 64;
+    public StoreHealth Health => _health;
+    /// <summary>Why the log takes no writes now, or null when it does.</summary>
+    public string? Failure => _health.IsOk ? null : _health.Reason;
     public int QueuedRequests => _queue.Reader.Count;
+    public long FreeBytes => _disk.FreeBytes;
+    public long MinFreeBytes => _disk.MinFreeBytes;
+    public int PageSizeBits => _layout.PageSizeBits;
+    public int SegmentSizeBits => _layout.SegmentSizeBits;
+    public int IndexBlocks => _index.ClosedBlocks;
+    public long IndexFileBytes => _index.FileBytes;
+
+    /// <summary>Raised (on the appender) when free space falls below the reserve; retention listens to it.</summary>
+    public event Action? DiskFull;
 
     private EventLog(EventLogOptions options)
     {
+        var started = Stopwatch.GetTimestamp();
         _options = options;
+        _logger = options.Logger;
+        _clock = options.Clock;
         StoreFormat.EnsureCompatible(options.Directory, FormatKind, FormatVersion);
-        _device = Devices.CreateLogDevice(Path.Combine(options.Directory, "events.log"));
-        _log = new FasterLog(new FasterLogSettings
+        _lock = StoreLock.Acquire(options.Directory);
+        try
         {
-            LogDevice = _device,
-            PageSizeBits = options.PageSizeBits,
-            MemorySizeBits = options.MemorySizeBits,
-            SegmentSizeBits = options.SegmentSizeBits,
-            LogCommitDir = Path.Combine(options.Directory, "commits"),
-            // The constructor swallows recovery errors (FASTER-NOTES 0.5): recover explicitly so a
-            // broken store fails loudly instead of opening empty.
-            TryRecoverLatest = false,
-        });
-        _log.Recover();
-        Rebuild();
-        _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.QueueCapacity)
+            _layout = LogLayout.LoadOrCreate(options.Directory, new LogLayout(options.PageSizeBits, options.SegmentSizeBits), out var ignored);
+            if (ignored is not null) _logger?.LogWarning("event log: {Ignored}", ignored);
+            _device = Devices.CreateLogDevice(Path.Combine(options.Directory, "events.log"));
+            _disk = new DiskSpace(options.Directory, options.MinFreeBytes, options.DiskCheckInterval, _clock);
+            _disk.Refresh(force: true);
+            _gen = new Generation(OpenFasterLog(), 1);
+            _index = LoadIndex(_gen.Log, out var tail, out var repair);
+            if (options.OnRecovered is { } onRecovered) ReplayRecent(onRecovered);
+            if (!HasCommits()) _gen.Log.CommitStronglyAsync(Cookie).AsTask().GetAwaiter().GetResult();
+            Recovery = new RecoveryReport(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _index.ClosedBlocks, tail, _gen.Log.CommittedUntilAddress, repair);
+        }
+        catch
+        {
+            _index?.Dispose();
+            _gen?.Log.Dispose();
+            _device?.Dispose();
+            _lock.Dispose();
+            throw;
+        }
+        _health = StoreHealth.Healthy(_clock.GetUtcNow());
+        if (_disk.IsLow) EnterDiskFull();
+        _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -84,228 +103,225 @@ public sealed class EventLog : IAsyncDisposable
         _appender = Task.Factory.StartNew(AppendLoop, TaskCreationOptions.LongRunning).Unwrap();
     }
 
+    /// <summary>
+    /// Opens (recovers) the store. A store that cannot be recovered faithfully — commit metadata
+    /// unreadable, a torn or garbled committed tail, an index ahead of the log — throws
+    /// <see cref="StoreDamagedException"/> with what was found; it is never opened empty.
+    /// </summary>
     public static EventLog Open(EventLogOptions options) => new(options);
 
-    /// <summary>Bytes the log files take on disk.</summary>
-    public long StoreBytes =>
-        new DirectoryInfo(_options.Directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-
-    public long Count => _index.Count;
-
-    /// <summary>
-    /// Appends a batch and completes once every event of it is durable (covered by a commit).
-    /// Waits for queue space when the appender is behind: that is the backpressure producers feel.
-    /// </summary>
-    public async ValueTask<AppendResult> AppendAsync(IReadOnlyList<EventRecord> batch, CancellationToken cancellationToken = default)
+    private FasterLog OpenFasterLog()
     {
-        ThrowIfFailed();
-        var request = new WriteRequest(batch);
-        await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
-        return await request.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Hands one event to the appender without waiting for durability (UDP: nothing to acknowledge).
-    /// False when the queue is full: the caller counts it as dropped.
-    /// </summary>
-    public bool TryAppend(EventRecord record)
-    {
-        if (_failure is not null) return false;
-        return _queue.Writer.TryWrite(new WriteRequest([record]));
-    }
-
-    private void ThrowIfFailed()
-    {
-        if (_failure is { } f) throw new EventLogUnavailableException("event log is not accepting writes: " + f.Message, f);
-    }
-
-    private async Task AppendLoop()
-    {
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        var taken = new List<WriteRequest>();
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var log = new FasterLog(new FasterLogSettings
         {
-            taken.Clear();
-            var events = 0;
-            while (events < _options.MaxEventsPerCommit && reader.TryRead(out var request))
-            {
-                taken.Add(request);
-                events += request.Events.Count;
-                EncodeInto(request, buffer);
-            }
-
-            try
-            {
-                await _log.CommitAsync().ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                _failure = e;
-                foreach (var r in taken) r.Completion.TrySetException(new EventLogUnavailableException("commit failed: " + e.Message, e));
-                continue;
-            }
-
-            foreach (var request in taken)
-            {
-                if (request.Ids is null) continue; // rejected while encoding
-                for (var i = 0; i < request.Ids.Length; i++)
-                {
-                    _index.Add(request.Ids[i]);
-                    Stats.Count(request.Events[i]);
-                    _options.OnCommitted?.Invoke(request.Ids[i], request.Events[i]);
-                }
-                request.Completion.TrySetResult(new AppendResult(request.Ids));
-            }
-        }
-    }
-
-    private void EncodeInto(WriteRequest request, ArrayBufferWriter<byte> buffer)
-    {
-        var ids = new long[request.Events.Count];
+            LogDevice = _device,
+            PageSizeBits = _layout.PageSizeBits,
+            MemorySizeBits = Math.Max(_options.MemorySizeBits, _layout.PageSizeBits + 1),
+            SegmentSizeBits = _layout.SegmentSizeBits,
+            LogCommitDir = CommitDirectory,
+            // The constructor swallows recovery errors (FASTER-NOTES 0.5): recover explicitly so a
+            // broken store fails loudly instead of opening empty.
+            TryRecoverLatest = false,
+        });
         try
         {
-            for (var i = 0; i < ids.Length; i++)
-            {
-                buffer.ResetWrittenCount();
-                EventCodec.Encode(request.Events[i], buffer);
-                if (buffer.WrittenCount > MaxEntryBytes)
-                    throw new ArgumentException($"event of {buffer.WrittenCount} bytes exceeds the log's {MaxEntryBytes}-byte entry limit");
-                ids[i] = _log.Enqueue(buffer.WrittenSpan);
-            }
-            request.Ids = ids;
+            log.Recover();
         }
-        catch (Exception e) when (e is ArgumentException or MessagePack.MessagePackSerializationException)
+        catch (Exception e)
         {
-            // Events already enqueued from this batch stay in the log but are not acknowledged:
-            // the sender retries the batch, so they become duplicates, never losses.
-            request.Completion.TrySetException(e);
+            log.Dispose();
+            throw new StoreDamagedException($"{Directory}: the log cannot be recovered from its commit metadata ({e.Message}). " + NothingChanged, e);
         }
+        // FasterLog skips unreadable commit files and, with none left, starts empty (FASTER-NOTES 2.8).
+        if (HasCommits() && !(log.RecoveredCookie ?? []).AsSpan().SequenceEqual(Cookie))
+        {
+            log.Dispose();
+            throw new StoreDamagedException(
+                $"{Directory}: no commit in {CommitDirectory} is readable, so the log would open empty although it was written. " + NothingChanged);
+        }
+        return log;
     }
 
-    /// <summary>Scans the committed log once at open: rebuilds the address index and the counters.</summary>
-    private void Rebuild()
+    private const string NothingChanged =
+        "Nothing was changed on disk. Restore the data directory from a backup (redoubt restore), or move this directory aside to start an empty store.";
+
+    private string CommitDirectory => Path.Combine(Directory, "commits");
+
+    private bool HasCommits() =>
+        System.IO.Directory.Exists(CommitDirectory) && System.IO.Directory.EnumerateFiles(CommitDirectory, "commit.*", SearchOption.AllDirectories).Any();
+
+    /// <summary>Bytes the log files take on disk.</summary>
+    public long StoreBytes
     {
-        using var iterator = _log.Scan(_log.BeginAddress, _log.CommittedUntilAddress);
-        while (iterator.GetNext(out var entry, out var length, out var address, out _))
+        get
         {
-            _index.Add(address);
-            var record = EventCodec.Decode(entry.AsMemory(0, length));
-            Stats.Count(record);
-            _options.OnRecovered?.Invoke(address, record);
-        }
-    }
-
-    /// <summary>
-    /// Events newest first, filtered. Walks the address index backwards in chunks and scans each
-    /// chunk forward (FasterLog reads forward efficiently). Bounded work per call: when
-    /// <see cref="EventQuery.MaxScanned"/> events were examined without filling the page, the
-    /// page ends early with a cursor so the caller can go on.
-    /// </summary>
-    public async Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken = default)
-    {
-        const int chunk = 512;
-        var results = new List<StoredEvent>(Math.Min(query.Limit, 1000));
-        var count = _index.Count;
-        var hi = query.BeforeId is { } before ? _index.LastBelow(before, count) : count - 1;
-        var scanned = 0;
-        var buffer = new List<StoredEvent>(chunk);
-
-        while (hi >= 0)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var lo = Math.Max(0, hi - chunk + 1);
-            buffer.Clear();
-            await ReadRangeAsync(_index[lo], _index[hi], buffer, cancellationToken).ConfigureAwait(false);
-            for (var i = buffer.Count - 1; i >= 0; i--)
+            long sum = 0;
+            foreach (var f in new DirectoryInfo(_options.Directory).EnumerateFiles("*", SearchOption.AllDirectories))
             {
-                scanned++;
-                if (!query.Matches(buffer[i].Event)) continue;
-                results.Add(buffer[i]);
-                if (results.Count == query.Limit)
-                    return new EventPage(results, buffer[i].Id, scanned);
+                try { sum += f.Length; } catch (FileNotFoundException) { /* a segment retention just deleted */ }
             }
-            hi = lo - 1;
-            if (scanned >= query.MaxScanned && hi >= 0)
-                return new EventPage(results, _index[hi] + 1, scanned);
+            return sum;
         }
-        return new EventPage(results, null, scanned);
     }
+
+    /// <summary>Events the store holds.</summary>
+    public long Count => Stats.Events;
 
     /// <summary>Address one past the last committed event: where a consumer that is caught up waits.</summary>
-    public long CommittedUntil => _log.CommittedUntilAddress;
+    public long CommittedUntil => _gen.Log.CommittedUntilAddress;
 
     /// <summary>Address of the oldest event still held (retention moves it forward).</summary>
-    public long BeginAddress => _log.BeginAddress;
+    public long BeginAddress => _gen.Log.BeginAddress;
 
     /// <summary>
-    /// Committed events in log order from <paramref name="fromAddress"/> (an event id, or a
-    /// <see cref="StoredEvent.NextId"/>), then waits for each later commit: the feed that
-    /// detection and the graph consume, so they only ever see durable events.
+    /// Reads time.idx, checks it against the recovered log, re-reads the last indexed block and
+    /// scans what was committed after it: the only part of the log an open reads.
     /// </summary>
-    public async IAsyncEnumerable<StoredEvent> ReadCommittedAsync(long fromAddress,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private TimeIndex LoadIndex(FasterLog log, out long tailEvents, out string? repair)
     {
-        using var iterator = _log.Scan(Math.Max(fromAddress, _log.BeginAddress), long.MaxValue);
-        while (!cancellationToken.IsCancellationRequested)
+        var file = IndexFile.Open(Directory, out var blocks, out repair);
+        if (repair is not null) _logger?.LogWarning("time index: {Repair}; the events after it are re-indexed from the log", repair);
+        try
         {
-            while (iterator.GetNext(out var entry, out var length, out var address, out var next))
-                yield return new StoredEvent(address, EventCodec.Decode(entry.AsMemory(0, length)), next);
-            bool more;
-            try { more = await iterator.WaitAsync(cancellationToken).ConfigureAwait(false); }
-            catch (OperationCanceledException) { yield break; }
-            if (!more) yield break;
-        }
-    }
+            var begin = log.BeginAddress;
+            var committed = log.CommittedUntilAddress;
+            var below = blocks.FindIndex(b => b.Start >= begin);
+            if (below < 0) below = blocks.Count;
+            if (below > 0 && blocks[below - 1].End > begin)
+                throw new StoreDamagedException($"{Directory}: the log begins at {begin}, inside an indexed block [{blocks[below - 1].Start}, {blocks[below - 1].End}). " + NothingChanged);
+            blocks.RemoveRange(0, below); // dropped by retention; the file is rewritten by the next retention run
+            if (blocks.Count > 0 && blocks[^1].End > committed)
+                throw new StoreDamagedException(
+                    $"{Directory}: the time index lists events up to address {blocks[^1].End}, but the log recovered only up to {committed}: " +
+                    "acknowledged events are missing (commit metadata rolled back or log files replaced). " + NothingChanged);
 
-    /// <summary>Reads one event by id (log address), or null when no event starts there.</summary>
-    public async Task<EventRecord?> GetAsync(long id, CancellationToken cancellationToken = default)
-    {
-        var count = _index.Count;
-        var at = _index.LastBelow(id + 1, count);
-        if (at < 0 || _index[at] != id) return null;
-        var one = new List<StoredEvent>(1);
-        await ReadRangeAsync(id, id, one, cancellationToken).ConfigureAwait(false);
-        return one.Count == 1 ? one[0].Event : null;
-    }
-
-    private async Task ReadRangeAsync(long first, long last, List<StoredEvent> into, CancellationToken cancellationToken)
-    {
-        using var iterator = _log.Scan(first, last + 1);
-        while (true)
-        {
-            while (iterator.GetNext(out var entry, out var length, out var address, out var next))
+            foreach (var b in blocks) Stats.Add(b.Count, b.Counters);
+            var from = begin;
+            if (blocks.Count > 0)
             {
-                into.Add(new StoredEvent(address, EventCodec.Decode(entry.AsMemory(0, length)), next));
-                if (address >= last) return;
+                var last = blocks[^1];
+                var seen = 0;
+                VerifyRange(log, last.Start, last.End, (_, _, _) => seen++);
+                if (seen != last.Count)
+                    throw new StoreDamagedException($"{Directory}: the last indexed block [{last.Start}, {last.End}) should hold {last.Count} events, the log has {seen}. " + NothingChanged);
+                from = last.End;
             }
-            if (!await iterator.WaitAsync(cancellationToken).ConfigureAwait(false)) return;
+
+            var index = new TimeIndex(file, blocks, from, _options);
+            long n = 0;
+            VerifyRange(log, from, committed, (address, end, e) =>
+            {
+                index.Observe(address, end, e);
+                Stats.Count(e);
+                n++;
+            });
+            index.Publish();
+            tailEvents = n;
+            return index;
         }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Hands the events received within <see cref="EventLogOptions.RecoverWindow"/> to
+    /// <paramref name="onRecovered"/>, starting at the first index block that may hold one (received
+    /// times grow with the log, closely enough for a block's range to bound them).
+    /// </summary>
+    private void ReplayRecent(Action<long, EventRecord> onRecovered)
+    {
+        var log = _gen.Log;
+        var cutoff = _clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)_options.RecoverWindow.TotalMilliseconds;
+        var closed = _index.ClosedSpans();
+        var from = closed.Count > 0 ? closed[^1].End : log.BeginAddress;
+        foreach (var b in closed)
+        {
+            if (b.MaxReceivedMs < cutoff) continue;
+            from = b.Start;
+            break;
+        }
+        long n = 0;
+        VerifyRange(log, Math.Max(from, log.BeginAddress), log.CommittedUntilAddress, (address, _, e) =>
+        {
+            if (e.ReceivedAtMs < cutoff) return;
+            onRecovered(address, e);
+            n++;
+        });
+        _logger?.LogInformation("event log: replayed {Events} events of the last {Window} to rebuild ingest state", n, _options.RecoverWindow);
+    }
+
+    /// <summary>
+    /// Reads [from, until) and checks it is whole: every entry decodes (CRC), each starts where the
+    /// previous ended (or at the next page, when it did not fit), and the last ends exactly at
+    /// <paramref name="until"/>. FasterLog skips zeroed space silently, so a truncated file shows up
+    /// only as a short or gapped range — which is what this looks for.
+    /// </summary>
+    private void VerifyRange(FasterLog log, long from, long until, Action<long, long, EventRecord> onEvent)
+    {
+        if (from >= until) return;
+        var expected = from;
+        try
+        {
+            using var iterator = log.Scan(from, until);
+            while (true)
+            {
+                while (iterator.GetNext(out var entry, out var length, out var address, out var next))
+                {
+                    var nextPage = ((expected >> _layout.PageSizeBits) + 1) << _layout.PageSizeBits;
+                    if (address != expected && address != nextPage)
+                        throw new StoreDamagedException(
+                            $"{Directory}: events between addresses {expected} and {address} are unreadable (zeroed or overwritten log segment). " + NothingChanged);
+                    onEvent(address, next, EventCodec.Decode(entry.AsMemory(0, length), address));
+                    expected = next;
+                }
+                if (!iterator.WaitAsync().AsTask().GetAwaiter().GetResult()) break;
+            }
+        }
+        catch (EventCorruptException e)
+        {
+            throw new StoreDamagedException($"{Directory}: the committed log is damaged: {e.Message}. " + NothingChanged, e);
+        }
+        catch (FasterException e)
+        {
+            throw new StoreDamagedException($"{Directory}: the committed log is damaged near address {expected}: {e.Message}. " + NothingChanged, e);
+        }
+        if (expected < until)
+            throw new StoreDamagedException(
+                $"{Directory}: the log's commit covers addresses up to {until}, but entries can be read only up to {expected}: " +
+                "the segment file is truncated or its end overwritten. " + NothingChanged);
     }
 
     public async ValueTask DisposeAsync()
     {
+        _closing = true;
         _queue.Writer.TryComplete();
         await _appender.ConfigureAwait(false);
-        if (_failure is null)
+        var gen = _gen;
+        if (_health.State != StoreState.Failed)
         {
-            try { await _log.CommitAsync().ConfigureAwait(false); } catch (Exception) { /* already failed; nothing more to save */ }
+            try { await gen.Log.CommitStronglyAsync(Cookie).ConfigureAwait(false); }
+            catch (Exception e) { _logger?.LogWarning("event log: final commit failed ({Error}); every acknowledged event was committed before", e.Message); }
         }
-        _log.Dispose();
+        gen.Closed.Cancel();
+        gen.Log.Dispose();
         _device.Dispose();
+        _index.Dispose();
+        _lock.Dispose();
     }
 
-    private sealed class WriteRequest(IReadOnlyList<EventRecord> events)
+    /// <summary>
+    /// One FasterLog instance. After a device error FasterLog refuses every later commit until it is
+    /// recreated (FASTER-NOTES 2.5), so a failure retires the generation and the appender opens a
+    /// new one on the same files once the disk allows, from the last good commit.
+    /// </summary>
+    private sealed class Generation(FasterLog log, int number)
     {
-        public IReadOnlyList<EventRecord> Events { get; } = events;
-        public long[]? Ids { get; set; }
-        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public FasterLog Log { get; } = log;
+        public int Number { get; } = number;
+        /// <summary>Cancelled when the generation is retired: tailing readers move to the next one.</summary>
+        public CancellationTokenSource Closed { get; } = new();
     }
 }
-
-/// <summary>An event with its id (log address) and the address right after it, where the next event starts.</summary>
-public readonly record struct StoredEvent(long Id, EventRecord Event, long NextId);
-
-public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long? NextCursor, int Scanned);
-
-public sealed class EventLogUnavailableException(string message, Exception inner) : Exception(message, inner);

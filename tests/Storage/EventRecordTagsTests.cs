@@ -14,7 +14,8 @@ public sealed class EventRecordTagsTests
         var buffer = new ArrayBufferWriter<byte>();
         EventCodec.Encode(record, buffer);
 
-        var reader = new MessagePackReader(buffer.WrittenMemory);
+        // The stored entry is a CRC (EventCodec.HeaderBytes) followed by the MessagePack array.
+        var reader = new MessagePackReader(buffer.WrittenMemory[EventCodec.HeaderBytes..]);
         var count = reader.ReadArrayHeader();
         Assert.True(count >= 20, $"array of {count} entries has no key 19");
         for (var i = 0; i < 19; i++) reader.Skip();

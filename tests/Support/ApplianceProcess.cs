@@ -74,8 +74,11 @@ public sealed class ApplianceProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDir,
         };
+        // Tests store little: a 32 MiB free-space reserve (not the appliance's 256 MiB) keeps a CI box with
+        // a nearly full disk from refusing writes; a test's own --Storage:MinFreeBytes comes later and wins.
         foreach (var a in (string[])[Repo.ApplianceDll, "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--syslog", $"127.0.0.1:{syslogPort}",
-                     "--syslog-tls", $"127.0.0.1:{TlsPort}", "--relp", $"127.0.0.1:{RelpPort}", "--forward", $"127.0.0.1:{ForwardPort}"])
+                     "--syslog-tls", $"127.0.0.1:{TlsPort}", "--relp", $"127.0.0.1:{RelpPort}", "--forward", $"127.0.0.1:{ForwardPort}",
+                     "--Storage:MinFreeBytes=33554432"])
             psi.ArgumentList.Add(a);
         foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         Isolate(psi, dataDir);
@@ -240,7 +243,7 @@ public sealed class ApplianceProcess : IAsyncDisposable
     {
         using var r = await Http.GetAsync(path);
         var body = await r.Content.ReadAsStringAsync();
-        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"GET {path}: {(int)r.StatusCode} {body}");
+        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"GET {path}: {(int)r.StatusCode} {body}\n--- appliance output ---\n{Output}");
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 

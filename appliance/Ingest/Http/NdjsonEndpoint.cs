@@ -18,7 +18,7 @@ public sealed class NdjsonListener(ListenerState state)
 /// <c>Idempotency-Key</c>. Answers once the batch is durable. Every refusal has a stable code in
 /// <c>error</c> and a sentence in <c>reason</c>: 413 body-too-large, 415 unsupported-content-encoding,
 /// 400 bad-gzip / invalid-idempotency-key, 409 idempotency-key-in-flight, 422 idempotency-key-reused,
-/// 503 busy or store-unavailable (both with Retry-After). A retried batch with a key that was stored
+/// 503 busy, disk_full or store_failed (all with Retry-After). A retried batch with a key that was stored
 /// gets the first answer again (header <c>Idempotent-Replayed: true</c>) and is not stored twice.
 /// </summary>
 public static class NdjsonEndpoint
@@ -112,7 +112,13 @@ public static class NdjsonEndpoint
                 {
                     loggers.CreateLogger("Redoubt.Ingest.Http").LogError("ingest from {Sender}: {Count} events not stored: {Error}", sender, batch.Events.Count, e.Message);
                     http.Response.Headers.RetryAfter = o.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    return Refuse(503, "store-unavailable", "the event log is not accepting writes; the appliance log says why");
+                    return Refuse(503, e.Code, Api.ApiEndpoints.PublicReason(e.Code));
+                }
+                catch (ArgumentException e)
+                {
+                    // An event over the log's entry limit (its page size, fixed when the store was created): refused whole.
+                    loggers.CreateLogger("Redoubt.Ingest.Http").LogWarning("ingest from {Sender}: batch refused: {Error}", sender, e.Message);
+                    return Refuse(413, "event_too_large", "an event of the batch is larger than the event log's entry limit");
                 }
             }
             return Answer(ids, batch.Errors);

@@ -1,0 +1,129 @@
+using System.Formats.Tar;
+using Redoubt.Storage.Backup;
+using Redoubt.Storage.Events;
+
+namespace Redoubt.Tests.Storage;
+
+/// <summary>Online backup while writers keep going, and restore into an empty directory.</summary>
+public sealed class BackupTests
+{
+    private sealed class OtherStore(string root) : IBackupParticipant
+    {
+        public string StoreDirectory => "state";
+        public async Task WriteBackupAsync(BackupWriter writer, CancellationToken cancellationToken)
+        {
+            await writer.AddFileAsync("state/format.json", Path.Combine(root, "state", "format.json"), null, cancellationToken);
+            await writer.AddBytesAsync("state/checkpoint.bin", [1, 2, 3], cancellationToken);
+            writer.AddFact("checkpoint", "1");
+        }
+    }
+
+    [Fact]
+    public async Task A_backup_taken_during_ingestion_restores_to_exactly_the_events_committed_at_its_point()
+    {
+        using var store = new TempStore();
+        var archive = Path.Combine(store.Root, "backup.tar");
+        BackupManifest manifest;
+        List<StoredEvent> atBackup;
+        await using (var log = store.Open(blockEvents: 50))
+        {
+            for (var i = 0; i < 30; i++) await log.AppendAsync(Enumerable.Range(0, 20).Select(n => TempStore.Event($"before {i}/{n}")).ToList());
+            using var stop = new CancellationTokenSource();
+            var writer = Task.Run(async () =>
+            {
+                var n = 0;
+                while (!stop.IsCancellationRequested) await log.AppendAsync([TempStore.Event($"during {n++}")]);
+                return n;
+            });
+            await using (var file = File.Create(archive))
+                manifest = await Backup.WriteAsync(store.Root, [log], file, DateTimeOffset.UtcNow);
+            await stop.CancelAsync();
+            Assert.True(await writer > 0);
+            var committed = long.Parse(manifest.Stores.Single().Facts["committedUntil"]);
+            atBackup = (await TempStore.AllAsync(log)).Where(e => e.Id < committed).ToList();
+            Assert.Equal(long.Parse(manifest.Stores.Single().Facts["events"]), atBackup.Count);
+        }
+
+        var target = Path.Combine(store.Root, "restored");
+        await using (var input = File.OpenRead(archive)) await Backup.RestoreAsync(input, target);
+        await using var restored = EventLog.Open(new EventLogOptions { Directory = Path.Combine(target, "events"), MinFreeBytes = 0 });
+        var back = await TempStore.AllAsync(restored);
+        Assert.Equal(atBackup.Select(e => (e.Id, e.Event.Message)), back.Select(e => (e.Id, e.Event.Message)));
+        Assert.Equal(atBackup.Count, restored.Count);
+        Assert.DoesNotContain(manifest.Files, f => f.Path.EndsWith("/.lock", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_store_directory_with_a_format_file_is_backed_up_by_its_participant_or_the_backup_fails()
+    {
+        using var store = new TempStore();
+        await using var log = store.Open();
+        await log.AppendAsync([TempStore.Event("x")]);
+        Directory.CreateDirectory(Path.Combine(store.Root, "state"));
+        await File.WriteAllTextAsync(Path.Combine(store.Root, "state", "format.json"), """{"Kind":"redoubt-state","Version":1}""");
+
+        var e = await Assert.ThrowsAsync<BackupException>(() => Backup.WriteAsync(store.Root, [log], Stream.Null, DateTimeOffset.UtcNow));
+        Assert.Contains("state", e.Message);
+        Assert.Contains("no backup participant", e.Message);
+
+        using var ms = new MemoryStream();
+        var manifest = await Backup.WriteAsync(store.Root, [log, new OtherStore(store.Root)], ms, DateTimeOffset.UtcNow);
+        Assert.Equal(["events", "state"], manifest.Stores.Select(s => s.Directory));
+        Assert.Equal("redoubt-state", manifest.Stores[1].Kind);
+        ms.Position = 0;
+        var target = Path.Combine(store.Root, "restored");
+        await Backup.RestoreAsync(ms, target);
+        Assert.Equal([1, 2, 3], await File.ReadAllBytesAsync(Path.Combine(target, "state", "checkpoint.bin")));
+    }
+
+    [Fact]
+    public async Task A_cut_off_or_altered_archive_is_refused_and_leaves_no_files_behind()
+    {
+        using var store = new TempStore();
+        await using var log = store.Open();
+        for (var i = 0; i < 10; i++) await log.AppendAsync(Enumerable.Range(0, 50).Select(n => TempStore.Event($"e{i}/{n}")).ToList());
+        using var ms = new MemoryStream();
+        await Backup.WriteAsync(store.Root, [log], ms, DateTimeOffset.UtcNow);
+        var bytes = ms.ToArray();
+
+        var cut = Path.Combine(store.Root, "cut");
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => Backup.RestoreAsync(new MemoryStream(bytes[..(bytes.Length / 2)]), cut));
+        Assert.True(e is BackupException or EndOfStreamException or InvalidDataException, e.ToString());
+        Assert.False(Directory.Exists(cut));
+
+        // Flip one byte inside the first segment's data: its hash no longer matches the manifest.
+        var altered = (byte[])bytes.Clone();
+        var at = IndexOf(altered, "events/events.log.0"u8.ToArray()) + 2048;
+        altered[at] ^= 0xff;
+        var bad = Path.Combine(store.Root, "bad");
+        var damaged = await Assert.ThrowsAsync<BackupException>(() => Backup.RestoreAsync(new MemoryStream(altered), bad));
+        Assert.Contains("damaged", damaged.Message);
+        Assert.False(Directory.Exists(bad));
+
+        var notEmpty = Path.Combine(store.Root, "busy");
+        Directory.CreateDirectory(notEmpty);
+        await File.WriteAllTextAsync(Path.Combine(notEmpty, "x"), "x");
+        var refused = await Assert.ThrowsAsync<BackupException>(() => Backup.RestoreAsync(new MemoryStream(bytes), notEmpty));
+        Assert.Contains("not empty", refused.Message);
+    }
+
+    [Fact]
+    public async Task Archive_entries_with_unsafe_names_are_refused()
+    {
+        using var store = new TempStore();
+        using var ms = new MemoryStream();
+        await using (var tar = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "../escape") { DataStream = new MemoryStream([1]) });
+        ms.Position = 0;
+        var e = await Assert.ThrowsAsync<BackupException>(() => Backup.RestoreAsync(ms, Path.Combine(store.Root, "t")));
+        Assert.Contains("unsafe", e.Message);
+        Assert.False(File.Exists(Path.Combine(store.Root, "escape")));
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle)
+    {
+        for (var i = 0; i <= haystack.Length - needle.Length; i++)
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
+        throw new InvalidOperationException("not found");
+    }
+}
