@@ -10,6 +10,7 @@ if (args is ["forward-load", var port, var loadData, .. var rest])
         rest.Length > 0 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 200);
     return;
 }
+if (args is ["load", ..]) { Environment.ExitCode = Redoubt.Perf.Load.LoadCommand.Run(args[1..]); return; }
 if (args is ["store-recovery", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.StoreRecovery.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
 // Event log (issue 4): crash loop against the real process, time index, recovery time.
 if (args is ["crash-loop", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.EventLogBench.CrashLoop.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The whole performance suite in one command, sized to finish in under 20 minutes on a 2-core
+# machine. Writes a dated section at the top of perf/RESULTS.md's results (older ones stay below).
+#
+#   perf/run.sh                 # everything; fails at once, saying what is missing, if a peer is not installed
+#   ALLOW_MISSING=1 perf/run.sh # run what can run; the section says which peers were missing
+#
+# Steps (each under its own time limit; a step that fails or times out is reported as such):
+#   1. load driver (Redoubt.Perf load): syslog TCP vs rsyslog on the same bytes, loggen, UDP loss per
+#      offered rate, RELP, forward, NDJSON, send -> queryable latency; against the real appliance
+#      process with all shared Sigma rules loaded
+#   2. detection cost per event vs rule count (BenchmarkDotNet, 100 / 1000 / all rules)
+#   3. graph engine vs SQLite recursive CTE, --small (100k nodes / 1M edges)
+#   4. graph store recovery, 1M edges; replay of 200k events into an empty graph
+# Peers: rsyslogd (Debian rsyslog) and loggen (Debian syslog-ng-core). The two packages conflict,
+# so loggen is unpacked from syslog-ng-core into a cache folder (see shared SENDERS-NOTES 2.1).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+shared=${REDOUBT_SHARED_DATA:-$(cd .. && pwd)/shared/data}
+out=$(mktemp -d /tmp/redoubt-perf-run-XXXXXX)
+started=$(date -u +%s)
+command_line="perf/run.sh${ALLOW_MISSING:+ (ALLOW_MISSING=1)}"
+
+# ---- peers -------------------------------------------------------------------------------------
+missing=()
+command -v rsyslogd >/dev/null || missing+=("rsyslogd: apt-get install rsyslog")
+loggen=${LOGGEN:-}
+if [ -z "$loggen" ] && command -v loggen >/dev/null; then loggen=$(command -v loggen); fi
+if [ -z "$loggen" ]; then
+  ng=${XDG_CACHE_HOME:-$HOME/.cache}/redoubt-perf/syslog-ng
+  if [ ! -x "$ng/usr/bin/loggen" ]; then
+    mkdir -p "$ng/debs"
+    (cd "$ng/debs" && apt-get download syslog-ng-core >/dev/null 2>&1 && dpkg-deb -x syslog-ng-core_*.deb "$ng") || true
+  fi
+  if [ -x "$ng/usr/bin/loggen" ]; then
+    loggen=$ng/usr/bin/loggen
+    export SYSLOGNG_PREFIX=$ng/usr LD_LIBRARY_PATH=$ng/usr/lib/syslog-ng${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  else
+    missing+=("loggen: apt-get download syslog-ng-core failed (needs apt-get update and its runtime libraries libivykis0 libnet1 libjson-c5 libwrap0; or set LOGGEN=/path/to/loggen)")
+  fi
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  printf 'perf/run.sh: missing peer: %s\n' "${missing[@]}" >&2
+  [ -n "${ALLOW_MISSING:-}" ] || { echo "install them, or run with ALLOW_MISSING=1 to go on without (the results will say so)" >&2; exit 2; }
+fi
+scenarios=tcp,udp,relp,forward,ndjson,restart
+command -v rsyslogd >/dev/null && scenarios=$scenarios,rsyslog
+[ -n "$loggen" ] && scenarios=$scenarios,loggen
+
+# ---- build -------------------------------------------------------------------------------------
+echo "== build (Release)" >&2
+dotnet build -c Release Appliance.sln > "$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; exit 1; }
+perf="dotnet perf/bin/Release/net10.0/Redoubt.Perf.dll"
+
+step() { # name seconds command...: runs a step under a time limit, output to $out/name.log
+  local name=$1 limit=$2; shift 2
+  echo "== $name (limit ${limit}s)" >&2
+  local t0=$(date +%s)
+  timeout --signal=TERM --kill-after=20 "$limit" "$@" > "$out/$name.log" 2> "$out/$name.err"
+  local rc=$?
+  echo "$rc $(( $(date +%s) - t0 ))" > "$out/$name.rc"
+  [ $rc -eq 0 ] || { echo "   $name exited $rc (124 = time limit)" >&2; tail -5 "$out/$name.err" >&2; }
+}
+
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+step load 360 $perf load --data "$shared" --scenarios "$scenarios" ${loggen:+--loggen "$loggen"} \
+  --rules "$shared/sigma" --count 150000 --connections 4 --repeat 3 --latency-rate 2000 --latency-seconds 8 \
+  --udp-rates 5000,20000,0 --udp-seconds 4 --out "$out/load.md"
+step detection 180 $perf --filter '*DetectionBenchmarks*' --exporters github --artifacts "$out/bdn"
+step graph 280 $perf graph-bench --small
+step recovery-graph 120 $perf store-recovery graph --edges 1000000
+step recovery-replay 90 $perf store-recovery replay --events 200000
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+elapsed=$(( $(date -u +%s) - started ))
+
+# ---- the RESULTS.md section --------------------------------------------------------------------
+python3 - "$out" "$repo/perf/RESULTS.md" "$command_line" "$load0" "$load1" "$elapsed" "${missing[*]:-}" <<'PY'
+import glob, os, platform, re, subprocess, sys, datetime
+out, results, cmd, load0, load1, elapsed, missing = sys.argv[1:8]
+def read(p):
+    try: return open(p, encoding="utf-8", errors="replace").read()
+    except OSError: return ""
+def status(name):
+    rc = read(f"{out}/{name}.rc").split()
+    if not rc: return "not run"
+    return f"ok, {rc[1]} s" if rc[0] == "0" else (f"**time limit hit** after {rc[1]} s" if rc[0] == "124" else f"**failed** (exit {rc[0]}) after {rc[1]} s")
+cpu = next((l.split(":", 1)[1].strip() for l in read("/proc/cpuinfo").splitlines() if l.startswith("model name")), "?")
+mem = next((l.split()[1] for l in read("/proc/meminfo").splitlines() if l.startswith("MemTotal")), "0")
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+dotnet = subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+s = []
+s.append(f"## Suite run {now} (`{cmd}`, commit {commit})\n")
+s.append(f"Machine: {os.cpu_count()} cores ({cpu}), {int(mem)//1024//1024} GiB, {platform.platform()}, .NET SDK {dotnet}. "
+         f"Load average (1/5/15 min) {load0} at the start, {load1} at the end: the machine is shared with other engineers' "
+         f"builds and tests, so absolute figures are noisy; **the ratios measured in the same run are the figures to quote**. "
+         f"Whole suite: {int(elapsed)//60} min {int(elapsed)%60} s.\n")
+if missing: s.append(f"**Peers missing, their rows are absent:** {missing}\n")
+s.append(f"### Ingest, end to end against the real appliance process (load driver: {status('load')})\n")
+s.append("All Sigma rules of shared/data/sigma loaded (detection runs on every event); message mix = every line of the real "
+         "logs in shared/data/logs (loghub Linux/OpenSSH/Mac/Thunderbird, Wazuh by-vendor lines, CEF samples). "
+         "Medians of 3 runs; rsyslog runs right after each Redoubt TCP run on the same bytes.\n")
+s.append(read(f"{out}/load.md") or "(no figures: see the failure above)\n")
+s.append(f"\n### Detection cost per event vs rule count (BenchmarkDotNet: {status('detection')})\n")
+bdn = sorted(glob.glob(f"{out}/bdn/results/*DetectionBenchmarks*-report-github.md"))
+if bdn:
+    text = read(bdn[0])
+    table = "\n".join(l for l in text.splitlines() if l.startswith("|"))
+    s.append("7,408 real OTRF Windows events; one operation = one event. `Detect` = read + classify + pre-filter + evaluate.\n\n" + table + "\n")
+s.append(f"\n### Graph engine vs SQLite recursive CTE, --small (`graph-bench --small`: {status('graph')})\n")
+g = read(f"{out}/graph.log")
+s.append("```\n" + (g.strip() or "(no output)") + "\n```\n")
+s.append(f"\n### Recovery (`store-recovery`: graph 1M edges {status('recovery-graph')}; replay 200k events {status('recovery-replay')})\n")
+r = "\n".join(l for l in (read(f"{out}/recovery-graph.log") + read(f"{out}/recovery-replay.log")).splitlines() if l.startswith("RESULT"))
+s.append("```\n" + (r or "(no result line)") + "\n```\n")
+section = "\n".join(s) + "\n"
+text = read(results)
+marker = "<!-- run.sh sections go below this line, newest first -->\n"
+if marker not in text:
+    head, _, rest = text.partition("\n## ")
+    text = head.rstrip("\n") + "\n\n" + marker + "\n## " + rest
+text = text.replace(marker, marker + "\n" + section, 1)
+open(results, "w", encoding="utf-8").write(text)
+print(section)
+PY
+echo "raw outputs in $out" >&2
