@@ -127,6 +127,7 @@ public static class Program
         var ndjson = new NdjsonListener(registry.Add(new ListenerState("ingest", "http-ndjson", httpBind.ToString()) { Status = "listening" }));
         // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
         builder.Services.AddSingleton(OpenState(options.DataDir));
+        builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<StateStore>());
         AccessSetup.AddServices(builder.Services, options.Access);
         // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
         // address it covers; the sink replays what came after on start.
@@ -140,6 +141,7 @@ public static class Program
         builder.Services.AddSingleton<IGraphExtractor, SshdAuthExtractor>(); // placeholder until the extraction rules land
         builder.Services.AddSingleton<GraphStoreSink>();
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
+        builder.Services.AddSingleton<IBackupParticipant>(sp => new CheckpointedSinkBackup(sp.GetRequiredService<GraphStoreSink>(), graph));
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(registry);
