@@ -75,7 +75,7 @@ public sealed partial class GraphRecoveryTests
     }
 
     /// <summary>Waits until the graph sink has applied everything committed; returns its stats entry.</summary>
-    private static async Task<JsonElement> WaitGraphCaughtUpAsync(ApplianceProcess app)
+    internal static async Task<JsonElement> WaitGraphCaughtUpAsync(ApplianceProcess app)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
@@ -96,7 +96,7 @@ public sealed partial class GraphRecoveryTests
 
     public readonly record struct ExpectedEdge(long Count, long FirstSeenMs, long LastSeenMs, long FirstEventId, string RecentEventIds);
 
-    private static EdgeKey Key(GraphStore store, EdgeRecord e)
+    internal static EdgeKey Key(GraphStore store, EdgeRecord e)
     {
         var s = store.GetNode(e.Source)!;
         var t = store.GetNode(e.Target)!;
@@ -108,7 +108,7 @@ public sealed partial class GraphRecoveryTests
     private static partial Regex AuthAttempt();
 
     /// <summary>What the sshd lines in the log say, written from the corpus's own format, not from the extractor.</summary>
-    private static Dictionary<EdgeKey, ExpectedEdge> Fold(List<JsonElement> events)
+    internal static Dictionary<EdgeKey, ExpectedEdge> Fold(List<JsonElement> events)
     {
         var edges = new Dictionary<EdgeKey, List<(long Id, long Time)>>();
         foreach (var e in events)
