@@ -54,7 +54,7 @@ public static class FasterFiles
                 var path = Path.Combine(kvDirectory, "hlog.log." + segment.ToString(CultureInfo.InvariantCulture));
                 if (!File.Exists(path))
                 {
-                    if (segment << bits < onDisk)
+                    if (Math.Max(segment << bits, begin) < onDisk) // it holds records that were evicted to it
                         throw new BackupException($"{path} is missing although the log below {onDisk} is on disk");
                     continue;
                 }

@@ -72,7 +72,7 @@ public sealed class BackupRestoreTests
                 Assert.Contains("no store directory nosuch", why);
                 Assert.False(File.Exists(archive));
                 var (code, output) = await RedoubtCli.RunAsync("backup", "--out", archive, "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
-                Assert.True(code == 0, output);
+                Assert.True(code == 0, output + "\n" + app.Output);
                 Assert.DoesNotContain("omitted", output);
                 await stop.CancelAsync();
                 await Task.WhenAll(posts, syslog, tokens);
