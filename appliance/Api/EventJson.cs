@@ -86,6 +86,9 @@ public static class EventJson
         try
         {
             using var doc = JsonDocument.Parse(json);
+            // Checked before writing: a bad string found mid-write would end the response half-written.
+            // Stores written before ingest refused such lines may hold one.
+            if (!Parsing.JsonStrings.AreValid(json, doc.RootElement)) return false;
             doc.RootElement.WriteTo(w);
             return true;
         }

@@ -111,8 +111,13 @@ public static class NdjsonIngest
                 errors.Add(new LineError(lineNumber, $"expected a JSON object, found {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}"));
                 return null;
             }
-            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             var root = doc.RootElement;
+            if (!Parsing.JsonStrings.AreValid(text, root))
+            {
+                errors.Add(new LineError(lineNumber, "invalid JSON: " + Parsing.JsonStrings.UnpairedSurrogate));
+                return null;
+            }
+            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             return new EventRecord
             {
                 ReceivedAtMs = now,

@@ -66,6 +66,11 @@ internal static class JsonDecoder
         {
             return $"invalid JSON at byte {reader.BytesConsumed}: {Short(ex.Message)}";
         }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader.GetString on an escaped lone surrogate ("\ud800").
+            return $"invalid JSON at byte {reader.BytesConsumed}: {JsonStrings.UnpairedSurrogate}";
+        }
     }
 
     private static int AppendName(scoped ref Utf8JsonReader reader, scoped Span<char> into)
