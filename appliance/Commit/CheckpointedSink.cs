@@ -42,7 +42,7 @@ public abstract class CheckpointedSink : IEventSink, IAsyncDisposable
         _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(schedule.QueueCapacity)
         {
             SingleReader = true,
-            SingleWriter = false, // the fan-out, and now and then a job (RunOnApplierAsync)
+            SingleWriter = false, // the fan-out, and now and then a job (RunAfterCheckpointAsync)
             FullMode = BoundedChannelFullMode.Wait,
         });
         _applier = Task.Factory.StartNew(ApplyLoop, TaskCreationOptions.LongRunning).Unwrap();
