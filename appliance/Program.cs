@@ -138,6 +138,7 @@ public static class Program
         // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
         var state = OpenState(options.DataDir);
         builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<StateStore>());
         AccessSetup.AddServices(builder.Services, options.Access);
         // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
         // address it covers; the sink replays what came after on start.
@@ -157,6 +158,7 @@ public static class Program
         builder.Services.AddSingleton<IGraphExtractor, Graph.Import.InventoryExtractor>();
         builder.Services.AddSingleton<GraphStoreSink>();
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
+        builder.Services.AddSingleton<IBackupParticipant>(sp => new CheckpointedSinkBackup(sp.GetRequiredService<GraphStoreSink>(), graph));
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(registry);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using Redoubt.Storage.Backup;
 using Redoubt.Storage.Events;
+using Redoubt.Storage.State;
 
 namespace Redoubt.Cli;
 
@@ -66,10 +67,17 @@ public static class StoreCommands
                 if (log.Count != expected || log.CommittedUntil != committed)
                     return await FailAsync($"restored event log holds {log.Count} events up to {log.CommittedUntil}; the backup recorded {expected} up to {committed}");
             }
+            if (manifest.Stores.FirstOrDefault(s => s.Kind == StateStore.FormatKind) is { } stateEntry)
+            {
+                // Opening it recovers the copied checkpoint and replays the copied WAL: a bad copy fails here, not at the next start.
+                await using var state = StateStore.Open(new StateStoreOptions { Directory = Path.Combine(data, stateEntry.Directory) });
+                if (stateEntry.Facts.TryGetValue("entries", out var entries) && state.TotalEntries != long.Parse(entries, CultureInfo.InvariantCulture))
+                    return await FailAsync($"restored state store holds {state.TotalEntries} entries; the backup recorded {entries}");
+            }
             System.Console.WriteLine($"restored {rest[0]} into {Path.GetFullPath(data)}: {Describe(manifest)}");
             return 0;
         }
-        catch (Exception e) when (e is IOException or BackupException or StoreDamagedException or Storage.StoreFormatException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or BackupException or StoreDamagedException or Storage.StoreFormatException or Storage.Checkpoints.StoreRecoveryException or UnauthorizedAccessException)
         {
             return await FailAsync("restore failed: " + e.Message);
         }

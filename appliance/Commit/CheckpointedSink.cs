@@ -28,7 +28,7 @@ public abstract class CheckpointedSink : IEventSink, IAsyncDisposable
     private readonly ICheckpointedStore _store;
     private readonly CheckpointSchedule _schedule;
     private readonly ILogger _logger;
-    private readonly Channel<StoredEvent> _queue;
+    private readonly Channel<Item> _queue;
     private readonly Task _applier;
     private long _failures, _sinceCheckpoint;
     private DateTime _firstUncheckpointedAt;
@@ -39,10 +39,10 @@ public abstract class CheckpointedSink : IEventSink, IAsyncDisposable
         _store = store;
         _schedule = schedule;
         _logger = logger;
-        _queue = Channel.CreateBounded<StoredEvent>(new BoundedChannelOptions(schedule.QueueCapacity)
+        _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(schedule.QueueCapacity)
         {
             SingleReader = true,
-            SingleWriter = true,
+            SingleWriter = false, // the fan-out, and now and then a job (RunAfterCheckpointAsync)
             FullMode = BoundedChannelFullMode.Wait,
         });
         _applier = Task.Factory.StartNew(ApplyLoop, TaskCreationOptions.LongRunning).Unwrap();
@@ -66,22 +66,57 @@ public abstract class CheckpointedSink : IEventSink, IAsyncDisposable
 
     public void Apply(in StoredEvent stored)
     {
-        if (_queue.Writer.TryWrite(stored)) return;
+        var item = new Item(stored, null);
+        if (_queue.Writer.TryWrite(item)) return;
         // Full: the store is behind (or checkpointing). Holding the fan-out here is the backpressure.
-        _queue.Writer.WriteAsync(stored).AsTask().GetAwaiter().GetResult();
+        _queue.Writer.WriteAsync(item).AsTask().GetAwaiter().GetResult();
     }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> on this sink's task after the events queued before it, with a checkpoint
+    /// of everything applied taken first: while it runs nothing is applied to the store, so the job sees
+    /// the store exactly as checkpointed (an online backup copies its files). Events queue up meanwhile.
+    /// </summary>
+    public async Task RunAfterCheckpointAsync(Func<Task> job, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _queue.Writer.WriteAsync(new Item(default, async () =>
+        {
+            try
+            {
+                if (_sinceCheckpoint > 0)
+                {
+                    await _store.CheckpointAsync().ConfigureAwait(false); // a failure here fails the job, not the sink
+                    _sinceCheckpoint = 0;
+                }
+                await job().ConfigureAwait(false);
+                done.TrySetResult();
+            }
+            catch (Exception e) { done.TrySetException(e); }
+        }), cancellationToken).ConfigureAwait(false);
+        await done.Task.ConfigureAwait(false); // not abandoned mid-copy: the job sees the token itself
+    }
+
+    /// <summary>An event to apply, or a job to run between two events.</summary>
+    private readonly record struct Item(StoredEvent Event, Func<Task>? Job);
 
     private async Task ApplyLoop()
     {
         var reader = _queue.Reader;
         while (true)
         {
-            if (!reader.TryRead(out var stored))
+            if (!reader.TryRead(out var item))
             {
                 _store.Idle();
                 if (!await WaitForEventOrCheckpointDueAsync(reader).ConfigureAwait(false)) break;
                 continue;
             }
+            if (item.Job is { } job)
+            {
+                await job().ConfigureAwait(false); // reports through its own task, never throws
+                continue;
+            }
+            var stored = item.Event;
             try
             {
                 ApplyToStore(stored);
@@ -100,7 +135,7 @@ public abstract class CheckpointedSink : IEventSink, IAsyncDisposable
     }
 
     /// <summary>Waits for the next event; takes the scheduled checkpoint when it falls due first. False when the queue is closed and empty.</summary>
-    private async Task<bool> WaitForEventOrCheckpointDueAsync(ChannelReader<StoredEvent> reader)
+    private async Task<bool> WaitForEventOrCheckpointDueAsync(ChannelReader<Item> reader)
     {
         while (true)
         {

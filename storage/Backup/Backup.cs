@@ -42,7 +42,8 @@ public static class Backup
 
         await using var writer = new BackupWriter(output, now);
         writer.Manifest.Omitted = omitted;
-        foreach (var (dir, participant) in byDir.Where(p => Wanted(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))
+        // Derived stores first, the event log last (IBackupParticipant.BackupOrder).
+        foreach (var (dir, participant) in byDir.Where(p => Wanted(p.Key)).OrderBy(p => p.Value.BackupOrder).ThenBy(p => p.Key, StringComparer.Ordinal))
         {
             writer.BeginStore(dir, ReadKind(Path.Combine(dataDirectory, dir)));
             await participant.WriteBackupAsync(writer, cancellationToken).ConfigureAwait(false);

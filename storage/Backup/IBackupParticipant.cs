@@ -19,6 +19,12 @@ public interface IBackupParticipant
 
     /// <summary>Adds the store's files to <paramref name="writer"/> as one consistent point in time.</summary>
     Task WriteBackupAsync(BackupWriter writer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores are copied in ascending order. The event log says 1: it is copied after the stores
+    /// derived from it (0), so no restored store holds a checkpoint of events the restored log lacks.
+    /// </summary>
+    int BackupOrder => 0;
 }
 
 public sealed class BackupException(string message, Exception? inner = null) : Exception(message, inner);

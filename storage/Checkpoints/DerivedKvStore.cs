@@ -1,4 +1,6 @@
+using System.Globalization;
 using FASTER.core;
+using Redoubt.Storage.Backup;
 
 namespace Redoubt.Storage.Checkpoints;
 
@@ -26,6 +28,19 @@ public interface ICheckpointedStore : IAsyncDisposable
     Task CheckpointAsync();
 }
 
+/// <summary>A checkpointed store whose latest checkpoint can be copied into a backup.</summary>
+public interface ICheckpointFiles
+{
+    /// <summary>The store's directory.</summary>
+    string Directory { get; }
+    /// <summary>
+    /// Adds format.json and the files recovery needs for the latest checkpoint under
+    /// <paramref name="entryPrefix"/>. Call on the applier task right after <see cref="ICheckpointedStore.CheckpointAsync"/>,
+    /// and apply nothing until it returns: a later checkpoint removes the folders being copied.
+    /// </summary>
+    Task WriteCheckpointFilesAsync(BackupWriter writer, string entryPrefix, CancellationToken cancellationToken);
+}
+
 public abstract class DerivedStoreOptions
 {
     /// <summary>Directory of the store (created if missing): <c>kv/</c> and <c>format.json</c>.</summary>
@@ -48,7 +63,7 @@ public abstract class DerivedStoreOptions
 /// address and a replay from there neither loses nor repeats one. Subclasses own their sessions and
 /// flush whatever they keep in memory in <see cref="BeforeCheckpoint"/>.
 /// </summary>
-public abstract class DerivedKvStore<TKey, TValue> : ICheckpointedStore
+public abstract class DerivedKvStore<TKey, TValue> : ICheckpointedStore, ICheckpointFiles
 {
     private readonly DerivedStoreOptions _options;
     private readonly string _checkpointDir;
@@ -126,6 +141,14 @@ public abstract class DerivedKvStore<TKey, TValue> : ICheckpointedStore
         _checkpoints++;
         Interlocked.Exchange(ref _checkpointedUntil, until);
         LastCheckpointDuration = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
+    public async Task WriteCheckpointFilesAsync(BackupWriter writer, string entryPrefix, CancellationToken cancellationToken)
+    {
+        await writer.AddFileAsync(entryPrefix + "/" + StoreFormat.FileName, Path.Combine(Directory, StoreFormat.FileName), null, cancellationToken).ConfigureAwait(false);
+        // No checkpoint yet (nothing applied): format.json alone restores a store that replays the log from its start.
+        var at = await FasterFiles.AddKvAsync(writer, entryPrefix + "/kv", Path.Combine(Directory, "kv"), Kv, Settings.SegmentSize, cancellationToken).ConfigureAwait(false);
+        writer.AddFact("checkpointedUntil", (at ?? 0).ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>For a subclass constructor that fails after this one succeeded.</summary>

@@ -8,6 +8,9 @@ public sealed partial class EventLog : IBackupParticipant
     /// <summary>The log's directory name under the data directory ("events").</summary>
     public string StoreDirectory => Path.GetFileName(Path.TrimEndingDirectorySeparator(Directory));
 
+    /// <summary>Last: the derived stores' checkpoints, copied before, then never lie beyond the copied log.</summary>
+    public int BackupOrder => 1;
+
     /// <summary>
     /// Online backup. On the appender (so no other commit can interleave): commit, then read the
     /// commit files and note the committed address and the index length. Then, with retention held

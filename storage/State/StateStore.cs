@@ -4,6 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using FASTER.core;
 using MessagePack;
+using Redoubt.Storage.Backup;
 using Redoubt.Storage.Checkpoints;
 
 namespace Redoubt.Storage.State;
@@ -49,7 +50,7 @@ public sealed class StateStoreOptions
 /// the KV checkpoint is recovered and the WAL replayed from that address, so every acknowledged change
 /// survives kill -9. Values are MessagePack: stored types need [MessagePackObject] with integer keys.
 /// </summary>
-public sealed class StateStore : IAsyncDisposable
+public sealed class StateStore : IAsyncDisposable, IBackupParticipant
 {
     public const string FormatKind = "redoubt-state-store";
     public const int FormatVersion = 1;
@@ -186,6 +187,37 @@ public sealed class StateStore : IAsyncDisposable
         await request.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The store's directory name under the data directory ("state").</summary>
+    public string StoreDirectory => Path.GetFileName(Path.TrimEndingDirectorySeparator(Directory));
+
+    /// <summary>
+    /// Online backup, on the writer task: commit what is queued, take a checkpoint (which also truncates
+    /// the WAL before it), then copy format.json, the WAL's commit files and segments up to its committed
+    /// address, and the KV's checkpoint folders, marker and hybrid log up to its tail. Writes wait for the
+    /// copy (the store is small: its log normally fits in memory); reads go on.
+    /// </summary>
+    public async Task WriteBackupAsync(BackupWriter writer, CancellationToken cancellationToken)
+    {
+        var prefix = StoreDirectory;
+        var request = new Request(null, async () =>
+        {
+            await writer.AddFileAsync(prefix + "/" + StoreFormat.FileName, Path.Combine(Directory, StoreFormat.FileName), null, cancellationToken).ConfigureAwait(false);
+            var walDir = Path.Combine(Directory, "wal");
+            await FasterFiles.AddLogAsync(writer, prefix, Directory, _wal, Path.Combine(walDir, "wal.log"), Path.Combine(walDir, "commits"),
+                _options.WalSegmentSizeBits, cancellationToken).ConfigureAwait(false);
+            var checkpointed = await FasterFiles.AddKvAsync(writer, prefix + "/kv", Path.Combine(Directory, "kv"), _kv, _options.KvSegmentSizeBytes, cancellationToken).ConfigureAwait(false)
+                               ?? throw new BackupException($"state store {Directory}: no checkpoint to copy after taking one");
+            writer.AddFact("checkpointedUntil", checkpointed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            writer.AddFact("walCommittedUntil", _wal.CommittedUntilAddress.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            writer.AddFact("entries", TotalEntries.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+        await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        await request.Completion.Task.ConfigureAwait(false); // not abandoned mid-copy: the job sees the token itself
+    }
+
+    /// <summary>Entries in every collection.</summary>
+    public long TotalEntries => _table.Values.Sum(e => (long)e.Count);
+
     private static void Validate(string collection, string key)
     {
         ArgumentException.ThrowIfNullOrEmpty(collection);
@@ -297,7 +329,7 @@ public sealed class StateStore : IAsyncDisposable
             var checkpointAsked = false;
             while (taken.Count < 1024 && reader.TryRead(out var request))
             {
-                if (request.Change is null) { checkpointAsked = true; taken.Add(request); continue; }
+                if (request.Change is null) { checkpointAsked = true; taken.Add(request); continue; } // a checkpoint, or a job after one
                 if (_failure is { } failed) { request.Completion.TrySetException(Unavailable(failed)); continue; }
                 buffer.ResetWrittenCount();
                 StateCodec.EncodeChange(request.Change, buffer);
@@ -347,7 +379,13 @@ public sealed class StateStore : IAsyncDisposable
                 if (request.Change is null)
                 {
                     if (_failure is { } f) request.Completion.TrySetException(Unavailable(f));
-                    else request.Completion.TrySetResult(true);
+                    else if (request.Job is null) request.Completion.TrySetResult(true);
+                    else
+                    {
+                        // The job's own failure (a backup client gone) is not the store's.
+                        try { await request.Job().ConfigureAwait(false); request.Completion.TrySetResult(true); }
+                        catch (Exception e) { request.Completion.TrySetException(e); }
+                    }
                 }
         }
 
@@ -410,10 +448,12 @@ public sealed class StateStore : IAsyncDisposable
         _walDevice.Dispose();
     }
 
-    private sealed class Request(StateChange? change)
+    private sealed class Request(StateChange? change, Func<Task>? job = null)
     {
-        /// <summary>The change to make, or null for "checkpoint now".</summary>
+        /// <summary>The change to make, or null for "checkpoint now" (then run <see cref="Job"/>, if any).</summary>
         public StateChange? Change { get; } = change;
+        /// <summary>Runs on the writer task right after a checkpoint, before the next change is taken.</summary>
+        public Func<Task>? Job { get; } = job;
         public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

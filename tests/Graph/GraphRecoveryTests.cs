@@ -75,7 +75,7 @@ public sealed partial class GraphRecoveryTests
     }
 
     /// <summary>Waits until the graph sink has applied everything committed; returns its stats entry.</summary>
-    private static async Task<JsonElement> WaitGraphCaughtUpAsync(ApplianceProcess app)
+    internal static async Task<JsonElement> WaitGraphCaughtUpAsync(ApplianceProcess app)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
@@ -96,7 +96,7 @@ public sealed partial class GraphRecoveryTests
 
     public readonly record struct ExpectedEdge(long Count, long FirstSeenMs, long LastSeenMs, long FirstEventId, string RecentEventIds);
 
-    private static EdgeKey Key(GraphStore store, EdgeRecord e)
+    internal static EdgeKey Key(GraphStore store, EdgeRecord e)
     {
         var s = store.GetNode(e.Source)!;
         var t = store.GetNode(e.Target)!;
@@ -110,7 +110,7 @@ public sealed partial class GraphRecoveryTests
     /// What the sshd and PAM lines in the log say, read by <see cref="Extraction.OpenSshTruth"/> (regexes
     /// written from the lines' own formats, not from the extraction rules).
     /// </summary>
-    private static Dictionary<EdgeKey, ExpectedEdge> Fold(List<JsonElement> events)
+    internal static Dictionary<EdgeKey, ExpectedEdge> Fold(List<JsonElement> events)
     {
         var edges = new Dictionary<EdgeKey, List<(long Id, long Time)>>();
         foreach (var e in events)

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
+using System.Net.Http.Json;
 using Redoubt.Storage.Backup;
+using Redoubt.Storage.Graph;
+using Redoubt.Tests.Graph;
 using Redoubt.Tests.Support;
 
 namespace Redoubt.Tests.Integration;
@@ -9,58 +12,127 @@ namespace Redoubt.Tests.Integration;
 /// <summary>`redoubt backup` against the running appliance while agents keep posting, then `redoubt restore` and a new appliance on the copy.</summary>
 public sealed class BackupRestoreTests
 {
+    // A graph checkpoint every 300 events: the backup meets a graph with checkpoints behind it and events applied since.
+    private static readonly string[] Args = ["--Graph:CheckpointAfterEvents=300", "--Graph:CheckpointSeconds=3600"];
+
     [Fact]
-    public async Task An_online_backup_restores_to_every_event_committed_at_its_point_with_identical_content()
+    public async Task An_online_backup_of_every_store_restores_the_events_state_and_graph_of_its_point()
     {
         var work = Directory.CreateTempSubdirectory("redoubt-backup-").FullName;
         try
         {
             var archive = Path.Combine(work, "site.tar");
             var restored = Path.Combine(work, "restored");
+            var sshd = Loghub.Load("OpenSSH").Select(l => l.Raw).ToList();
             var ackedBefore = new ConcurrentDictionary<long, string>();
             List<JsonElement> original;
             BackupManifest manifest;
-            await using (var app = await ApplianceProcess.StartAsync())
+            string adminToken, readerToken;
+            List<string> tokensBefore;
+            await using (var app = await ApplianceProcess.StartAsync(Directory.CreateDirectory(Path.Combine(work, "original")).FullName, Args))
             {
-                for (var i = 0; i < 10; i++) await PostAsync(app, i * 100, ackedBefore);
+                adminToken = app.Token!;
+                for (var i = 0; i < 5; i++) await PostAsync(app, i * 100, ackedBefore);
+                await Senders.SendTcpLinesAsync(app.SyslogPort, sshd.Take(1000));
+                await app.WaitForEventCountAsync(1500);
+                // State: a user and a token, made through the API and acknowledged before the backup.
+                using (var r = await app.Http.PostAsJsonAsync("/api/v1/users", new { name = "bea", role = "viewer", password = "bea's long enough password" }))
+                    Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+                using (var r = await app.Http.PostAsJsonAsync("/api/v1/tokens", new { name = "reader", scopes = new[] { "events:read" }, expiresInDays = 5 }))
+                {
+                    Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+                    readerToken = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
+                }
+                tokensBefore = TokenIds(await app.GetJsonAsync("/api/v1/tokens"));
 
+                // While the backup runs: NDJSON posts, sshd lines over TCP syslog (graph edges), new tokens (state writes).
                 using var stop = new CancellationTokenSource();
                 var during = new ConcurrentDictionary<long, string>();
-                var writer = Task.Run(async () =>
+                var posts = Task.Run(async () =>
                 {
-                    for (var i = 10; !stop.IsCancellationRequested; i++) await PostAsync(app, i * 100, during);
+                    for (var i = 5; !stop.IsCancellationRequested; i++) await PostAsync(app, i * 100, during);
                 });
-                // The state and graph stores have no backup participant yet: a whole backup is refused, naming them.
-                var (whole, why) = await RedoubtCli.RunAsync("backup", "--out", archive, "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
-                Assert.Equal(1, whole);
-                Assert.Contains("no backup participant", why);
+                var syslog = Task.Run(async () =>
+                {
+                    foreach (var chunk in sshd.Skip(1000).Chunk(50))
+                    {
+                        if (stop.IsCancellationRequested) break;
+                        await Senders.SendTcpLinesAsync(app.SyslogPort, chunk);
+                    }
+                });
+                var tokens = Task.Run(async () =>
+                {
+                    for (var i = 0; !stop.IsCancellationRequested; i++)
+                        using (var r = await app.Http.PostAsJsonAsync("/api/v1/tokens", new { name = $"during {i}", scopes = new[] { "events:read" } }))
+                            r.EnsureSuccessStatusCode();
+                });
+                // An unknown store is refused, naming it; nothing is written.
+                var (unknown, why) = await RedoubtCli.RunAsync("backup", "--out", archive, "--stores", "events,nosuch", "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
+                Assert.Equal(1, unknown);
+                Assert.Contains("no store directory nosuch", why);
                 Assert.False(File.Exists(archive));
-                var (code, output) = await RedoubtCli.RunAsync("backup", "--out", archive, "--stores", "events", "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
-                Assert.True(code == 0, output);
-                Assert.Contains("events (", output);
-                Assert.Contains("omitted on request", output);
+                var (code, output) = await RedoubtCli.RunAsync("backup", "--out", archive, "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
+                Assert.True(code == 0, output + "\n" + app.Output);
+                Assert.DoesNotContain("omitted", output);
                 await stop.CancelAsync();
-                await writer;
+                await Task.WhenAll(posts, syslog, tokens);
                 Assert.NotEmpty(during);
                 original = await app.AllEventsAsync();
             }
             await using (var f = File.OpenRead(archive)) manifest = await Backup.VerifyAsync(f);
+            Assert.Equal(["graph", "state", "events"], manifest.Stores.Select(s => s.Directory)); // derived stores first, the log last
             var facts = manifest.Stores.Single(s => s.Directory == "events").Facts;
             var committed = long.Parse(facts["committedUntil"], CultureInfo.InvariantCulture);
+            var graphAt = long.Parse(manifest.Stores.Single(s => s.Directory == "graph").Facts["checkpointedUntil"], CultureInfo.InvariantCulture);
+            Assert.InRange(graphAt, 1, committed); // a real graph checkpoint, never ahead of the copied log
 
             var (restoreCode, restoreOutput) = await RedoubtCli.RunAsync("restore", archive, "--data", restored);
             Assert.True(restoreCode == 0, restoreOutput);
-            await using var copy = await ApplianceProcess.StartAsync(restored);
-            var back = await copy.AllEventsAsync();
+            List<JsonElement> back;
+            await using (var copy = await ApplianceProcess.StartAsync(restored, Args))
+            {
+                back = await copy.AllEventsAsync();
+                var expected = original.Where(e => e.GetProperty("id").GetInt64() < committed).Select(e => e.ToString()).ToList();
+                Assert.Equal(expected, back.Select(e => e.ToString()).ToList());
+                Assert.Equal(long.Parse(facts["events"], CultureInfo.InvariantCulture), back.Count);
+                var restoredIds = back.Select(e => e.GetProperty("id").GetInt64()).ToHashSet();
+                Assert.All(ackedBefore.Keys, id => Assert.Contains(id, restoredIds)); // acknowledged before the backup began
 
-            var expected = original.Where(e => e.GetProperty("id").GetInt64() < committed).Select(e => e.ToString()).ToList();
-            Assert.Equal(expected, back.Select(e => e.ToString()).ToList());
-            Assert.Equal(long.Parse(facts["events"], CultureInfo.InvariantCulture), back.Count);
-            var restoredIds = back.Select(e => e.GetProperty("id").GetInt64()).ToHashSet();
-            Assert.All(ackedBefore.Keys, id => Assert.Contains(id, restoredIds)); // acknowledged before the backup began
+                // State: the user, every token made before the backup, and those tokens still open the API.
+                var users = (await copy.GetJsonAsync("/api/v1/users")).GetProperty("users").EnumerateArray().Select(u => u.GetProperty("name").GetString()).ToList();
+                Assert.Contains("bea", users);
+                var tokensAfter = TokenIds(await copy.GetJsonAsync("/api/v1/tokens"));
+                Assert.All(tokensBefore, id => Assert.Contains(id, tokensAfter));
+                foreach (var token in new[] { adminToken, readerToken })
+                {
+                    using var client = copy.NewClient(token);
+                    using var r = await client.GetAsync("/api/v1/events?limit=1");
+                    Assert.Equal(System.Net.HttpStatusCode.OK, r.StatusCode);
+                }
+
+                // Graph: caught up from its restored checkpoint, it equals the fold of the restored log.
+                var graph = await GraphRecoveryTests.WaitGraphCaughtUpAsync(copy);
+                var fold = GraphRecoveryTests.Fold(back);
+                Assert.True(fold.Count > 0, "the sshd lines before the backup make edges");
+                Assert.Equal(fold.Count, graph.GetProperty("counters").GetProperty("edges").GetInt64());
+                Assert.Equal(fold.Values.Sum(e => e.Count), graph.GetProperty("counters").GetProperty("observations").GetInt64());
+                Assert.Equal(0, await copy.StopAsync());
+            }
+            await using var store = GraphStore.Open(new GraphStoreOptions { Directory = Path.Combine(restored, "graph") });
+            var held = store.Edges().ToDictionary(e => GraphRecoveryTests.Key(store, e));
+            var want = GraphRecoveryTests.Fold(back);
+            Assert.Equal(want.Keys.Order(), held.Keys.Order());
+            foreach (var (key, edge) in want)
+            {
+                var got = held[key];
+                Assert.Equal(edge, new GraphRecoveryTests.ExpectedEdge(got.Count, got.FirstSeenMs, got.LastSeenMs, got.FirstEventId, string.Join(',', got.RecentEventIds)));
+            }
         }
         finally { Directory.Delete(work, recursive: true); }
     }
+
+    private static List<string> TokenIds(JsonElement list) =>
+        list.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("id").GetString()!).ToList();
 
     [Fact]
     public async Task Restore_refuses_a_directory_that_is_not_empty_and_a_truncated_archive()

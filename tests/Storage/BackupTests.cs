@@ -68,8 +68,8 @@ public sealed class BackupTests
 
         using var ms = new MemoryStream();
         var manifest = await Backup.WriteAsync(store.Root, [log, new OtherStore(store.Root)], ms, DateTimeOffset.UtcNow);
-        Assert.Equal(["events", "state"], manifest.Stores.Select(s => s.Directory));
-        Assert.Equal("redoubt-state", manifest.Stores[1].Kind);
+        Assert.Equal(["state", "events"], manifest.Stores.Select(s => s.Directory)); // derived stores first, the log last
+        Assert.Equal("redoubt-state", manifest.Stores[0].Kind);
         ms.Position = 0;
         var target = Path.Combine(store.Root, "restored");
         await Backup.RestoreAsync(ms, target);
