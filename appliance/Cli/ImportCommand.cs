@@ -28,7 +28,7 @@ public static class ImportCommand
         {
             a = CliArgs.Parse(args, ["--source", "--url", "--token-file", "--cacert", "--data"], []);
             if (a.Positionals.Count != 2) throw new UsageException("expected KIND and FILE");
-            if (!InventoryKinds.IsKind(a.Positionals[0])) throw new UsageException($"unknown kind '{a.Positionals[0]}'");
+            if (!InventoryKinds.IsKind(a.Positionals[0])) throw new UsageException($"unknown import kind '{a.Positionals[0]}' (known: {string.Join(", ", InventoryKinds.Names)}, iocs)");
         }
         catch (UsageException e)
         {

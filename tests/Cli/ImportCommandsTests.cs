@@ -34,7 +34,7 @@ public sealed class ImportCommandsTests
             Assert.Contains("no indicator in the file could be imported, nothing changed", stderr); // and no empty list is stored (below)
             (code, _, stderr) = await ApplianceProcess.RunCliAsync(dir, "import", "events", csv, "--data", dir);
             Assert.Equal(2, code);
-            Assert.Contains("unknown import kind 'events' (known: iocs)", stderr);
+            Assert.Contains("unknown import kind 'events' (known: ", stderr);
             (code, _, stderr) = await ApplianceProcess.RunCliAsync(dir, "import", "iocs", Path.Combine(dir, "missing.csv"), "--list", "x", "--data", dir);
             Assert.Equal(1, code);
             Assert.Contains("cannot read", stderr);

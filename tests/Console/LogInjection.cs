@@ -19,7 +19,11 @@ public static class LogInjection
     /// <summary>The payloads as they must appear, literally, on the page.</summary>
     public const string MessageImg = "<img src=x onerror=\"window.__pwned='logger-msg'\">";
     public const string TagScript = "<script>window.__pwned='tag'</script>";
-    public const string HostSvg = "\"><svg/onload=window.__pwned='host'>";
+    /// <summary>
+    /// No '/' or blank (the graph extraction takes no host name with those) and no '.' (it keys a host by
+    /// its short name): this one must become a graph node whole.
+    /// </summary>
+    public const string HostSvg = "\"><script>top['__pwned']='host'<script>";
     public const string UserScript = "<script>window.__pwned='user'</script>";
     public const string JsUrl = "javascript:window.__pwned='url'";
     public const string RtlHost = "rtlhost";

@@ -44,7 +44,7 @@ public class DemoTests
         var toPayroll = paths.Where(p => p.GetProperty("nodes").EnumerateArray().Last().GetProperty("ref").GetString() == DemoSite.CrownJewel).ToList();
         Assert.True(toPayroll.Count > 0, string.Join("\n", paths.Select(p => p.ToString())));
         Assert.Contains(toPayroll, p => p.GetProperty("nodes")[0].GetProperty("ref").GetString() == "Host:web01"
-            && p.GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("ref").GetString() == "User:deploy"));
+            && p.GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("ref").GetString()!.StartsWith("User:deploy@", StringComparison.Ordinal))); // Linux accounts are keyed user@host
 
         // The summary a remote SOC would pull says so too.
         var summary = await app.GetJsonAsync("/api/v1/summary?since=" + Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("o")));
