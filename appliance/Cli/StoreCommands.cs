@@ -45,7 +45,7 @@ public static class StoreCommands
         catch (Exception e) when (e is HttpRequestException or IOException or BackupException or TaskCanceledException)
         {
             try { File.Delete(partial); } catch (IOException) { }
-            return await FailAsync("backup failed: " + e.Message);
+            return await FailAsync("backup failed: " + Explain(e));
         }
     }
 
@@ -77,7 +77,7 @@ public static class StoreCommands
             System.Console.WriteLine($"restored {rest[0]} into {Path.GetFullPath(data)}: {Describe(manifest)}");
             return 0;
         }
-        catch (Exception e) when (e is IOException or BackupException or StoreDamagedException or Storage.StoreFormatException or Storage.Checkpoints.StoreRecoveryException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or BackupException or StoreDamagedException or Storage.StoreFormatException or Storage.Checkpoints.StoreRecoveryException or UnauthorizedAccessException)
         {
             return await FailAsync("restore failed: " + e.Message);
         }
@@ -112,7 +112,7 @@ public static class StoreCommands
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
         {
-            return await FailAsync("export failed: " + e.Message);
+            return await FailAsync("export failed: " + Explain(e));
         }
     }
 
@@ -146,6 +146,16 @@ public static class StoreCommands
         var token = opts.GetValueOrDefault("--token") ?? Environment.GetEnvironmentVariable("REDOUBT_TOKEN");
         if (!string.IsNullOrEmpty(token)) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;
+    }
+
+    /// <summary>One line a person can act on: the innermost cause, and for a TLS failure what to pin.</summary>
+    private static string Explain(Exception e)
+    {
+        if (e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls })
+            return $"the appliance's certificate was not trusted ({tls.Message}); give --data DIR (its self-signed certificate is DIR/tls/redoubt.crt) or --cert FILE";
+        var inner = e;
+        while (inner.InnerException is not null) inner = inner.InnerException;
+        return inner == e ? e.Message : $"{e.Message} ({inner.Message})";
     }
 
     private static Configuration.RedoubtOptions ApplianceSettings()

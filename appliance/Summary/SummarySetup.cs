@@ -16,6 +16,7 @@ public static class SummarySetup
         var policy = new RedactionPolicy(summary.Redaction, SiteSecret.LoadOrCreate(options.DataDir));
         services.AddSingleton(summary);
         services.AddSingleton(policy);
+        services.AddSingleton<Storage.Backup.IBackupParticipant>(new SiteSecretBackup(options.DataDir));
         services.AddSingleton(schedules);
         services.AddSingleton(sp => new IngestHistory(sp.GetRequiredService<StateStore>(), summary.IngestHistoryDays));
         services.AddSingleton<IngestHistorySink>();
