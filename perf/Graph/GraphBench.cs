@@ -7,16 +7,24 @@ using Redoubt.Storage.Graph;
 namespace Redoubt.Perf.Graph;
 
 /// <summary>
-/// `graph-bench [--small] [--out FILE]`: builds the synthetic enterprise, loads it into the engine and
+/// `graph-bench [--small] [--cte-cap SECONDS] [--out FILE]`: builds the synthetic enterprise, loads it into the engine and
 /// into SQLite, and times each query on both in the same run. Prints a markdown report (perf/RESULTS.md keeps the figures).
+/// Every answer both sides gave is cross-checked; any disagreement fails the run (exit code 1).
 /// </summary>
 public static class GraphBench
 {
-    public static void Run(string[] args)
+    public static int Run(string[] args)
     {
         var small = args.Contains("--small");
         var scale = small ? 0.1 : 1.0;
-        var cap = TimeSpan.FromSeconds(small ? 10 : 20);
+        var cap = TimeSpan.FromSeconds(args.SkipWhile(a => a != "--cte-cap").Skip(1).FirstOrDefault() is { } capArg ? double.Parse(capArg, System.Globalization.CultureInfo.InvariantCulture) : small ? 10 : 20);
+        var mismatches = new List<string>();
+        string Check(bool same, string ok, string differ, string what)
+        {
+            if (same) return ok;
+            mismatches.Add($"{what}: {differ}");
+            return $"**{differ}**";
+        }
         var report = new List<string>();
         void Say(string line) { System.Console.WriteLine(line); report.Add(line); }
         var total = Stopwatch.StartNew();
@@ -64,9 +72,18 @@ public static class GraphBench
         var engineTimes = new List<double>();
         wallSamples.Clear();
         var reachedCounts = new List<int>();
+        var referenceAgrees = true;
         foreach (var s in starts)
     {
-            BlastRadius.Run(g, [s], 6, null, EdgeFilter.All, unlimited()); // warm-up
+            var warm = BlastRadius.Run(g, [s], 6, null, EdgeFilter.All, unlimited()); // warm-up
+            // The reach set against a plain BFS over all edges (not the engine's step runs): exact set, not just the count.
+            var reference = ReachReference.Reach(g, s, 6);
+            var engineSet = warm.Reached.Select(x => x.Node).ToHashSet();
+            if (!engineSet.SetEquals(reference))
+            {
+                referenceAgrees = false;
+                mismatches.Add($"blast radius from node {s}: engine {engineSet.Count} nodes, reference BFS {reference.Count} ({engineSet.Except(reference).Count()} only in the engine, {reference.Except(engineSet).Count()} only in the BFS)");
+            }
             for (var i = 0; i < 3; i++)
             {
                 BlastRadiusResult? r = null;
@@ -77,19 +94,22 @@ public static class GraphBench
         var blastWall = wallSamples.ToList();
         var cteTimes = new List<double>();
         var capped = false;
-        var agree = true;
+        var cteCounts = new List<long?>();
         for (var i = 0; i < 3; i++)
     {
             var c0 = CpuClock.NowMs();
             var (count, _) = sqlite.BlastRadius(starts[i], 6, cap);
             var ms = CpuClock.NowMs() - c0;
             cteTimes.Add(ms);
+            cteCounts.Add(count);
             if (count is null) capped = true;
-            else agree &= count == reachedCounts[i];
         }
+        // A CTE that finished is compared even when another one was interrupted.
+        var agree = Enumerable.Range(0, 3).All(i => cteCounts[i] is null || cteCounts[i] == reachedCounts[i]);
+        var referenceText = referenceAgrees ? "same reach sets as a plain BFS" : "**reach sets differ from a plain BFS**";
         Row($"blast radius, 6 hops, from a user (reached {string.Join("/", reachedCounts.Take(3))}… nodes)", Median(engineTimes),
             capped ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(cteTimes):N0} ms", Median(cteTimes), capped,
-            capped ? "engine only" : agree ? "same reach sets" : "**COUNTS DIFFER**");
+            Check(agree, capped ? "engine only" : "same reach counts", $"COUNTS DIFFER: engine {string.Join("/", reachedCounts.Take(3))}, CTE {string.Join("/", cteCounts.Select(x => x?.ToString() ?? "cut"))}", "blast radius") + "; " + referenceText);
 
         // Shortest attack path from a user to a crown jewel.
         var pairFrom = starts[0];
@@ -111,7 +131,7 @@ public static class GraphBench
             var ms = CpuClock.NowMs() - c0;
             Row($"shortest attack path, user → crown jewel ({best.Hops} hops, cost {best.Cost / 1000.0})", Median(times),
                 cost is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{ms:N0} ms", ms, cost is null,
-                cost is null ? "engine only" : cost == best.Cost ? "same cost" : $"**CTE {cost}**");
+                cost is null ? "engine only" : Check(cost == best.Cost, "same cost", $"CTE {cost} vs {best.Cost}", "shortest path"));
             rows.Add($"| 10 shortest attack paths (Yen), same pair | {Median(k):0.00} ms | – | – | – |");
         }
 
@@ -125,7 +145,7 @@ public static class GraphBench
         var topMs = CpuClock.NowMs() - t0;
         Row($"top-10 attack paths, {ends.Sources.Count} internet-facing → {ends.Targets.Count} crown jewels, ≤ 6 hops", Median(topTimes),
             sum is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{topMs:N0} ms", topMs, sum is null,
-            sum is null ? "engine only" : sum == top.Paths.Sum(p => p.Cost) ? "same 10 costs" : $"**CTE sum {sum} vs {top.Paths.Sum(p => p.Cost)}**");
+            sum is null ? "engine only" : Check(sum == top.Paths.Sum(p => p.Cost), "same 10 costs", $"CTE sum {sum} vs {top.Paths.Sum(p => p.Cost)}", "top attack paths"));
 
         // 3-hop pattern: (u:User)-[:MEMBER_OF]->(g:Group)-[:ADMIN_TO]->(h:Host)-[:STORES]->(d:DataStore {crown_jewel}).
         long Pattern()
@@ -152,7 +172,7 @@ public static class GraphBench
         for (var i = 0; i < 3; i++) { var c0 = CpuClock.NowMs(); var (c, _) = sqlite.ThreeHopPattern(cap); cteCount = c; patternCte.Add(CpuClock.NowMs() - c0); }
         Row($"3-hop pattern user-MEMBER_OF→group-ADMIN_TO→host-STORES→crown jewel ({patternCount:N0} pairs)", Median(patternTimes),
             cteCount is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(patternCte):N0} ms", Median(patternCte), cteCount is null,
-            cteCount is null ? "engine only" : cteCount == patternCount ? "same pairs" : $"**CTE {cteCount}**");
+            cteCount is null ? "engine only" : Check(cteCount == patternCount, "same pairs", $"CTE {cteCount} vs {patternCount}", "3-hop pattern"));
 
         // The same pattern as an openCypher query through the query front end (parse, plan, stream) on the same snapshot.
         const string cypherText = """
@@ -169,7 +189,7 @@ public static class GraphBench
         for (var i = 0; i < 9; i++) cypherTimes.Add(Time(() => CypherPattern()));
         Row($"the same 3-hop pattern as a Cypher query (POST /api/v1/graph/query's engine: parse, plan, run)", Median(cypherTimes),
             cteCount is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(patternCte):N0} ms", Median(patternCte), cteCount is null,
-            cypherCount == patternCount ? "same pairs as the hand-written traversal" : $"**Cypher {cypherCount} vs {patternCount}**");
+            Check(cypherCount == patternCount, "same pairs as the hand-written traversal", $"Cypher {cypherCount} vs {patternCount}", "Cypher pattern"));
 
         // Choke points over the same sources and targets (no SQL counterpart): one Dijkstra per source,
         // so it runs under a 20 s budget, as the API would, and says how many sources it finished.
@@ -184,8 +204,13 @@ public static class GraphBench
         foreach (var r in rows) Say(r);
         Say("");
         Say("Times are CPU time of the query's thread; the cap on SQLite is wall time.");
+        // What the CTE counted before its step table followed the enterable rule (steps into Software too).
+        Say($"blast radius reach if steps could enter Software (the CTE's step table before the fix): {string.Join("/", starts.Take(3).Select(x => ReachReference.Reach(g, x, 6, enterAnyKind: true).Count))} nodes");
         Say($"blast radius engine CPU samples: {string.Join(", ", engineTimes.Select(t => t.ToString("0.0")))} ms; wall: {string.Join(", ", blastWall.Select(t => t.ToString("0")))} ms; CTE CPU: {string.Join(", ", cteTimes.Select(t => t.ToString("0")))} ms");
         Say($"whole run {total.Elapsed.TotalSeconds:0} s");
+        foreach (var m in mismatches) Say($"MISMATCH {m}");
+        Say(mismatches.Count == 0 ? "cross-checks: every answer both sides gave agrees" : $"FAILED: {mismatches.Count} cross-check(s) disagree");
         if (args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() is { } outFile) File.WriteAllLines(outFile, report);
+        return mismatches.Count == 0 ? 0 : 1;
     }
 }

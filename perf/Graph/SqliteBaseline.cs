@@ -9,7 +9,8 @@ namespace Redoubt.Perf.Graph;
 /// <summary>
 /// How a flat SIEM store would answer: the same graph as tables in SQLite (a file, warm in the page
 /// cache), queried with recursive CTEs. The attack steps are materialised with the engine's costs
-/// (forward and reverse, exploit costs included), which is more help than a SIEM would have.
+/// (forward and reverse, exploit costs included, none into a node kind the model does not let a
+/// step enter), which is more help than a SIEM would have.
 /// A query running past its cap is interrupted and reported as "more than" the cap.
 /// </summary>
 public sealed class SqliteBaseline : IDisposable
@@ -44,9 +45,10 @@ public sealed class SqliteBaseline : IDisposable
             {
                 var v = g.Edge(e);
                 Run(edge, v.Source, (int)v.Type, v.Target);
-                var f = g.Costs.StepBase(v.Type, false);
+                // The engine's cost model: no attack step enters a kind it cannot enter (Software), either way.
+                var f = g.Costs.CanEnter(g.Kind(v.Target)) ? g.Costs.StepBase(v.Type, false) : 0;
                 if (f > 0) { Run(step, v.Source, v.Target, f + (g.Costs.StepAddsExploit(v.Type, false) ? g.ExploitCost(v.Target) : 0)); StepRows++; }
-                var b = g.Costs.StepBase(v.Type, true);
+                var b = g.Costs.CanEnter(g.Kind(v.Source)) ? g.Costs.StepBase(v.Type, true) : 0;
                 if (b > 0) { Run(step, v.Target, v.Source, b + (g.Costs.StepAddsExploit(v.Type, true) ? g.ExploitCost(v.Source) : 0)); StepRows++; }
             }
             tx.Commit();
