@@ -83,7 +83,22 @@ public sealed class ListenerState(string name, string transport, string bind)
     public void CountRefused() => Interlocked.Increment(ref _refused);
     public void CountIdleClosed() => Interlocked.Increment(ref _idleClosed);
     public void CountAuthFailure() => Interlocked.Increment(ref _authFailures);
-    public void ConnectionOpened() { Interlocked.Increment(ref _connections); Interlocked.Increment(ref _openConnections); }
+    /// <summary>
+    /// Reserves one of <paramref name="max"/> connection slots at accept, atomically: the check and the
+    /// count are one step, so a burst of accepts cannot all pass the check before any is counted.
+    /// False (nothing counted) when all are taken; <see cref="ConnectionClosed"/> frees a slot.
+    /// </summary>
+    public bool TryOpenConnection(long max)
+    {
+        if (Interlocked.Increment(ref _openConnections) > max)
+        {
+            Interlocked.Decrement(ref _openConnections);
+            return false;
+        }
+        Interlocked.Increment(ref _connections);
+        return true;
+    }
+
     public void ConnectionClosed(bool failed)
     {
         Interlocked.Decrement(ref _openConnections);
