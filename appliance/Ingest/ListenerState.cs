@@ -63,7 +63,7 @@ public sealed class ListenerState(string name, string transport, string bind)
         Sources?.Count(e, bytes, Name);
     }
 
-    /// <summary>A line or record that was rejected back to the client rather than stored (NDJSON).</summary>
+    /// <summary>A line or record that was rejected rather than stored (NDJSON lines, empty UDP datagrams): received and a parse error, here and for its source.</summary>
     public void CountRejected(string? senderAddress, long bytes, long nowMs)
     {
         Interlocked.Increment(ref _received);
@@ -157,6 +157,8 @@ public enum RejectionReason
     RelpCommandRefused,
     /// <summary>The listener already had its maximum of open connections.</summary>
     ConnectionLimit,
+    /// <summary>A UDP datagram with no message in it (zero bytes, or only line ends and NULs): nothing to store.</summary>
+    EmptyDatagram,
 }
 
 public static class Rejections
@@ -172,6 +174,7 @@ public static class Rejections
         RejectionReason.RelpBadFrame => "relp-bad-frame",
         RejectionReason.RelpCommandRefused => "relp-command-refused",
         RejectionReason.ConnectionLimit => "connection-limit",
+        RejectionReason.EmptyDatagram => "empty-datagram",
         _ => "unknown",
     };
 }
