@@ -56,6 +56,11 @@ public static class Metrics
         PerListener("redoubt_listener_connections_refused_total", "counter", "Connections refused at the maximum.", l => l.RefusedConnections);
         PerListener("redoubt_listener_idle_closed_total", "counter", "Connections closed after the idle timeout.", l => l.IdleClosed);
         PerListener("redoubt_listener_auth_failures_total", "counter", "Handshakes refused (forward shared key).", l => l.AuthFailures);
+        w.Family("redoubt_listener_rejected_total", "counter", "Connections, datagrams or frames turned away, by reason (see /api/v1/stats rejected).");
+        foreach (var l in all)
+            for (var i = 0; i < Rejections.Count; i++)
+                w.Sample("redoubt_listener_rejected_total", [("listener", l.Name), ("transport", l.Transport), ("reason", Rejections.Name((RejectionReason)i))],
+                    l.RejectedCount((RejectionReason)i));
 
         var sources = listeners.Sources.Snapshot();
         void PerSource(string name, string type, string help, Func<SourceView, double> value)

@@ -191,7 +191,7 @@ public static class DetectionSetup
             var log = sp.GetRequiredService<EventLog>();
             // First start: new events only, unless asked to evaluate what is stored; later starts resume from the cursor.
             return new AlertStore(sp.GetRequiredService<StateStore>(), options.Alerts, options.ReplayOnStart ? 0 : log.CommittedUntil,
-                sp.GetRequiredService<ILogger<AlertStore>>());
+                log.BeginAddress, sp.GetRequiredService<ILogger<AlertStore>>());
         });
         services.AddSingleton<DetectionSink>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<DetectionSink>());

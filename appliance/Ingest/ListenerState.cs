@@ -63,7 +63,7 @@ public sealed class ListenerState(string name, string transport, string bind)
         Sources?.Count(e, bytes, Name);
     }
 
-    /// <summary>A line or record that was rejected back to the client rather than stored (NDJSON).</summary>
+    /// <summary>A line or record that was rejected rather than stored (NDJSON lines, empty UDP datagrams): received and a parse error, here and for its source.</summary>
     public void CountRejected(string? senderAddress, long bytes, long nowMs)
     {
         Interlocked.Increment(ref _received);
@@ -83,7 +83,22 @@ public sealed class ListenerState(string name, string transport, string bind)
     public void CountRefused() => Interlocked.Increment(ref _refused);
     public void CountIdleClosed() => Interlocked.Increment(ref _idleClosed);
     public void CountAuthFailure() => Interlocked.Increment(ref _authFailures);
-    public void ConnectionOpened() { Interlocked.Increment(ref _connections); Interlocked.Increment(ref _openConnections); }
+    /// <summary>
+    /// Reserves one of <paramref name="max"/> connection slots at accept, atomically: the check and the
+    /// count are one step, so a burst of accepts cannot all pass the check before any is counted.
+    /// False (nothing counted) when all are taken; <see cref="ConnectionClosed"/> frees a slot.
+    /// </summary>
+    public bool TryOpenConnection(long max)
+    {
+        if (Interlocked.Increment(ref _openConnections) > max)
+        {
+            Interlocked.Decrement(ref _openConnections);
+            return false;
+        }
+        Interlocked.Increment(ref _connections);
+        return true;
+    }
+
     public void ConnectionClosed(bool failed)
     {
         Interlocked.Decrement(ref _openConnections);
@@ -142,6 +157,8 @@ public enum RejectionReason
     RelpCommandRefused,
     /// <summary>The listener already had its maximum of open connections.</summary>
     ConnectionLimit,
+    /// <summary>A UDP datagram with no message in it (zero bytes, or only line ends and NULs): nothing to store.</summary>
+    EmptyDatagram,
 }
 
 public static class Rejections
@@ -157,6 +174,7 @@ public static class Rejections
         RejectionReason.RelpBadFrame => "relp-bad-frame",
         RejectionReason.RelpCommandRefused => "relp-command-refused",
         RejectionReason.ConnectionLimit => "connection-limit",
+        RejectionReason.EmptyDatagram => "empty-datagram",
         _ => "unknown",
     };
 }

@@ -27,12 +27,11 @@ public sealed class TcpConnections(Socket listening, ListenerState state, int ma
                 continue;
             }
 
-            if (state.OpenConnections >= maxConnections)
+            if (!state.TryOpenConnection(maxConnections))
             {
                 Refuse(client);
                 continue;
             }
-            state.ConnectionOpened();
             var task = Task.Run(() => serve(client));
             lock (_open) _open.Add(task);
             _ = task.ContinueWith(t => { lock (_open) _open.Remove(t); }, TaskScheduler.Default);

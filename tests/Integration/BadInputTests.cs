@@ -34,6 +34,37 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task An_empty_udp_datagram_is_counted_as_received_and_rejected_not_silently_dropped()
+    {
+        // The review sent four datagrams, one of them empty, and saw received stay at 3.
+        await using var app = await ApplianceProcess.StartAsync();
+        using (var udp = new System.Net.Sockets.UdpClient())
+        {
+            udp.Connect(System.Net.IPAddress.Loopback, app.SyslogPort);
+            await udp.SendAsync(Encoding.UTF8.GetBytes("<14>Dec  1 10:00:00 host app: one"));
+            await udp.SendAsync(Array.Empty<byte>());
+            await udp.SendAsync(Encoding.UTF8.GetBytes("<14>Dec  1 10:00:00 host app: two"));
+            await udp.SendAsync(Encoding.UTF8.GetBytes("<14>Dec  1 10:00:00 host app: three"));
+        }
+        await app.WaitForEventCountAsync(3);
+        JsonElement listener = default;
+        for (var i = 0; i < 100; i++)
+        {
+            listener = await app.ListenerAsync("syslog-udp");
+            if (listener.GetProperty("received").GetInt64() >= 4) break;
+            await Task.Delay(100);
+        }
+        Assert.Equal(4, listener.GetProperty("received").GetInt64());
+        Assert.Equal(3, listener.GetProperty("parsed").GetInt64());
+        Assert.Equal(1, listener.GetProperty("parseErrors").GetInt64());
+        Assert.Equal(1, await app.RejectedAsync("syslog-udp", "empty-datagram"));
+        Assert.Equal(3, (await app.StatsAsync()).GetProperty("events").GetInt64()); // nothing to store
+        var metrics = await app.Http.GetStringAsync("/metrics");
+        Assert.Contains("transport=\"syslog-udp\",reason=\"empty-datagram\"} 1", metrics);
+        Assert.Contains("rejected (empty-datagram): datagram from 127.0.0.1:", app.Output);
+    }
+
+    [Fact]
     public async Task A_malformed_rfc5424_header_is_stored_raw_with_a_parse_error_and_counted()
     {
         await using var app = await ApplianceProcess.StartAsync();

@@ -22,6 +22,9 @@ public sealed class LifecycleTests
                 await app.WaitForEventCountAsync(501);
                 before = (await app.AllEventsAsync()).Select(e => e.ToString()).ToList();
                 Assert.Equal(0, await app.StopAsync());
+                // An empty store's log begins at address 64: that was once logged as "resumes at event 64".
+                Assert.Contains("detection starts from the start of the event log", app.Output);
+                Assert.DoesNotContain("at event", app.Output);
             }
 
             await using (var again = await ApplianceProcess.StartAsync(dir))
@@ -29,6 +32,7 @@ public sealed class LifecycleTests
                 var after = (await again.AllEventsAsync()).Select(e => e.ToString()).ToList();
                 Assert.Equal(before, after);
                 Assert.Equal(501, (await again.StatsAsync()).GetProperty("events").GetInt64());
+                Assert.Contains("detection resumes where it stopped, at log address", again.Output);
             }
         }
         finally { Directory.Delete(dir, recursive: true); }

@@ -126,6 +126,45 @@ public sealed class ListenerConfigTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    [Fact]
+    public async Task A_burst_of_connections_never_opens_more_than_the_maximum_on_tcp_or_relp()
+    {
+        // The review saw "1063 open, the maximum" with a maximum of 1024: the slot was counted only once
+        // the connection's task ran, after the accept loop had already let many more through.
+        const int max = 4, burst = 150;
+        await using var app = await ApplianceProcess.StartAsync(null, $"--Syslog:MaxConnections={max}", "--Syslog:IdleTimeout=00:05:00");
+        foreach (var (transport, port) in new[] { ("syslog-tcp", app.SyslogPort), ("relp", app.RelpPort) })
+        {
+            var clients = new List<TcpClient>();
+            try
+            {
+                await Task.WhenAll(Enumerable.Range(0, burst).Select(async _ =>
+                {
+                    var c = new TcpClient();
+                    lock (clients) clients.Add(c);
+                    try { await c.ConnectAsync(IPAddress.Loopback, port); }
+                    catch (SocketException) { /* refused with a reset before the connect completed */ }
+                }));
+                await Until(async () =>
+                {
+                    var l = await app.ListenerAsync(transport);
+                    return l.GetProperty("connections").GetInt64() + l.GetProperty("refusedConnections").GetInt64() == burst;
+                }, app);
+                var listener = await app.ListenerAsync(transport);
+                Assert.Equal(max, listener.GetProperty("connections").GetInt64());
+                Assert.Equal(max, listener.GetProperty("openConnections").GetInt64());
+                Assert.Equal(burst - max, listener.GetProperty("refusedConnections").GetInt64());
+                Assert.Equal(burst - max, await app.RejectedAsync(transport, "connection-limit"));
+            }
+            finally
+            {
+                foreach (var c in clients) c.Dispose();
+            }
+            await Until(async () => (await app.ListenerAsync(transport)).GetProperty("openConnections").GetInt64() == 0, app);
+        }
+        Assert.DoesNotContain($"{max + 1} open, the maximum", app.Output);
+    }
+
     private static async Task IgnoreResetAsync(Task send)
     {
         try { await send; }

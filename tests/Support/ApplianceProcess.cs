@@ -167,8 +167,10 @@ public sealed class ApplianceProcess : IAsyncDisposable
     /// <summary>
     /// A client for this appliance that trusts only its own certificate: with a bearer token, or with
     /// a cookie jar for console sessions, or with neither (the anonymous caller of the security tests).
+    /// <paramref name="from"/> binds its connections to another loopback address (127.0.0.2…), so a test
+    /// can be two clients at two addresses, as the appliance sees them.
     /// </summary>
-    public HttpClient NewClient(string? bearer = null, CookieContainer? cookies = null)
+    public HttpClient NewClient(string? bearer = null, CookieContainer? cookies = null, IPAddress? from = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -177,6 +179,22 @@ public sealed class ApplianceProcess : IAsyncDisposable
             AllowAutoRedirect = false,
             SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && IsApplianceCertificate(cert) },
         };
+        if (from is not null)
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(from.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(from, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
         var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         if (bearer is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         return client;

@@ -16,7 +16,8 @@ public sealed partial class ConsoleSession : IDisposable
     public CookieContainer Cookies { get; } = new();
     public string? CsrfToken { get; private set; }
 
-    public ConsoleSession(ApplianceProcess app) => Http = app.NewClient(cookies: Cookies);
+    /// <param name="from">The loopback address this browser connects from (default 127.0.0.1).</param>
+    public ConsoleSession(ApplianceProcess app, IPAddress? from = null) => Http = app.NewClient(cookies: Cookies, from: from);
 
     [GeneratedRegex(@"setup code ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})")]
     private static partial Regex SetupCodeLine();
@@ -43,9 +44,9 @@ public sealed partial class ConsoleSession : IDisposable
         return s;
     }
 
-    public static async Task<ConsoleSession> SignInAsync(ApplianceProcess app, string user, string password)
+    public static async Task<ConsoleSession> SignInAsync(ApplianceProcess app, string user, string password, IPAddress? from = null)
     {
-        var s = new ConsoleSession(app);
+        var s = new ConsoleSession(app, from);
         using var r = await s.LoginAsync(user, password);
         await s.TakeSessionAsync(r);
         return s;

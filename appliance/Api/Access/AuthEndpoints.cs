@@ -30,18 +30,21 @@ public static class AuthEndpoints
     });
 
     private static Task<IResult> Setup(HttpContext http, SetupCode setup, UserStore users, SessionStore sessions, LoginThrottle throttle,
-        AuditLog audit, IOptions<AccessOptions> options) => AccessJson.Guard(async () =>
+        AuditLog audit, IOptions<AccessOptions> options, TimeProvider clock) => AccessJson.Guard(async () =>
     {
         var body = await AccessJson.ReadAsync<SetupRequest>(http.Request);
         var address = http.ClientAddress();
         if (!setup.Pending || users.AnyEnabledAdmin())
             throw AccessException.Conflict("setup_done", "this appliance already has an admin; sign in instead");
-        var throttleKey = "(setup)@" + address;
+        // One name for the setup code: guesses from many addresses meet in its user-wide backstop.
+        const string throttleKey = "(setup)";
         if (Locked(http, throttle, throttleKey, address) is { } locked) return locked;
+        var held = await HoldAsync(http, throttle, throttleKey, clock);
         if (!setup.Matches(body.SetupCode))
         {
-            throttle.Failed(throttleKey, address);
-            await audit.RecordAsync("anonymous", "setup", "failed", address: address?.ToString(), detail: "wrong setup code");
+            var effect = throttle.Failed(throttleKey, address);
+            await audit.RecordAsync("anonymous", "setup", "failed", address: address?.ToString(), detail: "wrong setup code" + Held(held));
+            await AuditThrottleAsync(audit, effect, "setup code", address, options.Value.Lockout);
             throw new AccessException(403, "bad_setup_code", "that is not the setup code printed in the appliance's log");
         }
         var user = await users.CreateFirstAdminAsync(body.User ?? "", body.Password ?? "");
@@ -61,9 +64,11 @@ public static class AuthEndpoints
             throw AccessException.BadRequest("invalid_login", "send a user name and a password");
         if (Locked(http, throttle, name, address) is { } locked)
         {
-            await audit.RecordAsync("anonymous", "login", "denied", target: "user:" + name, address: address?.ToString(), detail: "locked out after failed attempts");
+            await audit.RecordAsync("anonymous", "login", "denied", target: "user:" + name, address: address?.ToString(),
+                detail: "locked out from this address after failed attempts");
             return locked;
         }
+        var held = await HoldAsync(http, throttle, name, clock);
 
         if (!users.TryGet(name, out var user))
         {
@@ -73,24 +78,26 @@ public static class AuthEndpoints
         if (!PasswordHasher.Verify(password, user.PasswordHash)) return await FailedAsync("wrong password");
         if (user.Disabled)
         {
-            await audit.RecordAsync("anonymous", "login", "failed", target: "user:" + user.Name, address: address?.ToString(), detail: "account disabled");
+            await audit.RecordAsync("anonymous", "login", "failed", target: "user:" + user.Name, address: address?.ToString(), detail: "account disabled" + Held(held));
             throw new AccessException(403, "account_disabled", "this account is disabled; ask an admin");
         }
 
-        throttle.Succeeded(name);
+        throttle.Succeeded(name, address);
         var rehash = PasswordHasher.NeedsRehash(user.PasswordHash) ? PasswordHasher.Hash(password) : null;
         user = await users.UpdateAsync(user.Name, u =>
         {
             u.LastLoginAtMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
             if (rehash is not null) u.PasswordHash = rehash;
         });
-        await audit.RecordAsync("user:" + user.Name, "login", "ok", target: "user:" + user.Name, address: address?.ToString());
+        await audit.RecordAsync("user:" + user.Name, "login", "ok", target: "user:" + user.Name, address: address?.ToString(),
+            detail: held > TimeSpan.Zero ? Held(held)[2..] : null);
         return await SignInAsync(http, user, sessions, options.Value);
 
         async Task<IResult> FailedAsync(string why)
         {
-            throttle.Failed(name, address);
-            await audit.RecordAsync("anonymous", "login", "failed", target: "user:" + name, address: address?.ToString(), detail: why);
+            var effect = throttle.Failed(name, address);
+            await audit.RecordAsync("anonymous", "login", "failed", target: "user:" + name, address: address?.ToString(), detail: why + Held(held));
+            await AuditThrottleAsync(audit, effect, "user:" + name, address, options.Value.Lockout);
             return Results.Json(new { error = "bad_credentials", message = "the user name or the password is wrong" }, statusCode: 401);
         }
     });
@@ -120,17 +127,19 @@ public static class AuthEndpoints
     }
 
     private static Task<IResult> ChangePassword(HttpContext http, UserStore users, SessionStore sessions, LoginThrottle throttle, AuditLog audit,
-        IOptions<AccessOptions> options) => AccessJson.Guard(async () =>
+        IOptions<AccessOptions> options, TimeProvider clock) => AccessJson.Guard(async () =>
     {
         var p = http.Principal()!;
         if (p.Kind != PrincipalKind.User) throw AccessException.BadRequest("session_required", "only a signed-in user changes their password");
         var body = await AccessJson.ReadAsync<PasswordChange>(http.Request);
         var address = http.ClientAddress();
         if (Locked(http, throttle, p.Name, address) is { } locked) return locked;
+        var held = await HoldAsync(http, throttle, p.Name, clock);
         if (!users.TryGet(p.Name, out var user) || !PasswordHasher.Verify(body.CurrentPassword ?? "", user.PasswordHash))
         {
-            throttle.Failed(p.Name, address);
-            await audit.RecordAsync(p.Actor, "password.change", "failed", target: p.Actor, address: address?.ToString(), detail: "wrong current password");
+            var effect = throttle.Failed(p.Name, address);
+            await audit.RecordAsync(p.Actor, "password.change", "failed", target: p.Actor, address: address?.ToString(), detail: "wrong current password" + Held(held));
+            await AuditThrottleAsync(audit, effect, p.Actor, address, options.Value.Lockout);
             throw new AccessException(403, "bad_credentials", "the current password is wrong");
         }
         user = await users.SetPasswordAsync(user.Name, body.NewPassword ?? "");
@@ -153,6 +162,32 @@ public static class AuthEndpoints
             csrfToken = session.CsrfToken,
             expiresAt = AccessJson.Iso(session.ExpiresAtMs),
         });
+    }
+
+    /// <summary>The user-wide backstop: holds this attempt before its password is checked (every attempt, right or wrong, so the hold tells nothing).</summary>
+    private static async Task<TimeSpan> HoldAsync(HttpContext http, LoginThrottle throttle, string user, TimeProvider clock)
+    {
+        var hold = throttle.SlowdownFor(user);
+        if (hold > TimeSpan.Zero) await Task.Delay(hold, clock, http.RequestAborted);
+        return hold;
+    }
+
+    private static string Held(TimeSpan held) => held > TimeSpan.Zero ? $"; held {Seconds(held.TotalSeconds)} s by the user-wide backstop" : "";
+
+    private static string Seconds(double s) => s.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Audits a lock or a longer hold that a failure set off (outcome locked / slowed), so an admin sees the throttle at work.</summary>
+    private static async Task AuditThrottleAsync(AuditLog audit, LoginThrottle.FailureEffect effect, string target, System.Net.IPAddress? address, LockoutOptions lockout)
+    {
+        var from = address?.ToString() ?? "an unknown address";
+        if (effect.Locked > TimeSpan.Zero)
+            await audit.RecordAsync("system", "login.throttle", "locked", target: target, address: address?.ToString(), detail: effect.AddressWide
+                ? $"too many failed attempts from {from}: no sign-in from it for {Seconds(effect.Locked.TotalSeconds)} s"
+                : $"too many failed attempts from {from}: {target} may not sign in from it for {Seconds(effect.Locked.TotalSeconds)} s (other addresses are not locked)");
+        if (effect.SlowdownGrew)
+            await audit.RecordAsync("system", "login.throttle", "slowed", target: target, address: address?.ToString(),
+                detail: $"{effect.UserFailures} failed attempts from all addresses: every attempt for {target} is held " +
+                        $"{Seconds(effect.Slowdown.TotalSeconds)} s (at most {Seconds(lockout.BackstopMaxDelaySeconds)} s) before its password is checked");
     }
 
     private static IResult? Locked(HttpContext http, LoginThrottle throttle, string user, System.Net.IPAddress? address)

@@ -61,7 +61,7 @@ public sealed class AlertStore : ICheckpointedStore
     public AlertOptions Options => _options;
     public int Count { get { lock (_lock) return _alerts.Count; } }
 
-    public AlertStore(StateStore state, AlertOptions options, long freshStart, ILogger logger)
+    public AlertStore(StateStore state, AlertOptions options, long freshStart, long logBegin, ILogger logger)
     {
         _state = state;
         _options = options;
@@ -72,9 +72,10 @@ public sealed class AlertStore : ICheckpointedStore
             if (alert.State != AlertStates.Closed && (!_open.TryGetValue(alert.DedupKey, out var other) || _alerts[other].LastSeenMs < alert.LastSeenMs))
                 _open[alert.DedupKey] = id;
         }
-        if (state.TryGet<DetectionCursor>(CursorCollection, CursorKey, out var cursor))
+        var resumed = state.TryGet<DetectionCursor>(CursorCollection, CursorKey, out var cursor);
+        if (resumed)
         {
-            ResumeFrom = cursor.AppliedUntil;
+            ResumeFrom = cursor!.AppliedUntil;
             _snapshotGeneration = cursor.SnapshotGeneration;
             _snapshotChunks = cursor.SnapshotChunks;
         }
@@ -86,7 +87,14 @@ public sealed class AlertStore : ICheckpointedStore
             state.PutAsync(CursorCollection, CursorKey, new DetectionCursor { AppliedUntil = freshStart, WrittenAtMs = Now() }).AsTask().GetAwaiter().GetResult();
         }
         _appliedUntil = _checkpointedUntil = ResumeFrom;
-        logger.LogInformation("alerts: {Count} stored; detection resumes at event {Resume}", _alerts.Count, ResumeFrom);
+        // ResumeFrom is a log address (a byte offset), not an event number: an empty log already begins at 64.
+        if (ResumeFrom <= logBegin)
+            logger.LogInformation("alerts: {Count} stored; detection {Verb} from the start of the event log", _alerts.Count, resumed ? "resumes" : "starts");
+        else if (resumed)
+            logger.LogInformation("alerts: {Count} stored; detection resumes where it stopped, at log address {Resume}", _alerts.Count, ResumeFrom);
+        else
+            logger.LogInformation("alerts: {Count} stored; first start: detection covers events stored from now on (log address {Resume}; Detection:ReplayOnStart evaluates the stored ones)",
+                _alerts.Count, ResumeFrom);
     }
 
     /// <summary>The correlation state saved with the cursor, or null.</summary>

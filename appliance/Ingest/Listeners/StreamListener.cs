@@ -85,7 +85,9 @@ public sealed class StreamListener(IPEndPoint bind, IStreamProtocol protocol, Se
                 client.Dispose();
                 continue;
             }
-            if (state.OpenConnections >= maxConnections)
+            // The slot is taken here, before the connection's task runs: counting it inside the task let
+            // a burst of accepts pass this check before any was counted (1063 open with a maximum of 1024).
+            if (!state.TryOpenConnection(maxConnections))
             {
                 state.CountRefused();
                 state.Reject(RejectionReason.ConnectionLimit, logger,
@@ -103,9 +105,9 @@ public sealed class StreamListener(IPEndPoint bind, IStreamProtocol protocol, Se
         }
     }
 
+    /// <summary>Serves one connection whose slot the accept loop reserved; frees it when done.</summary>
     private async Task Serve(Socket client, IPEndPoint? peer)
     {
-        state.ConnectionOpened();
         var failed = false;
         Stream stream = new CountingStream(new NetworkStream(client, ownsSocket: true), state);
         try

@@ -8,7 +8,8 @@ namespace Redoubt.Ingest.Syslog;
 /// <summary>
 /// Syslog over UDP (RFC 5426): one message per datagram. UDP cannot be acknowledged, so events are
 /// handed to the log without waiting; when the log's queue is full the datagram is counted as dropped.
-/// A datagram from outside the allowed networks is counted as rejected and not stored.
+/// A datagram from outside the allowed networks is counted as rejected and not stored; so is an empty
+/// one (received, a parse error, and rejected as <c>empty-datagram</c>).
 /// </summary>
 public sealed class UdpSyslogListener(IPEndPoint bind, int maxMessageBytes, int receiveBufferBytes,
     SyslogEvents events, EventLog log, SenderPolicy senders, ListenerState state, ILogger logger) : IAsyncDisposable
@@ -64,7 +65,14 @@ public sealed class UdpSyslogListener(IPEndPoint bind, int maxMessageBytes, int 
             }
             var length = received.ReceivedBytes;
             while (length > 0 && buffer[length - 1] is (byte)'\n' or (byte)'\r' or 0) length--;
-            if (length == 0) continue;
+            if (length == 0)
+            {
+                // Nothing to store, but it arrived: counted as received and rejected, never silently gone.
+                state.CountBytes(received.ReceivedBytes);
+                state.CountRejected(from.Address.ToString(), received.ReceivedBytes, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                state.Reject(RejectionReason.EmptyDatagram, logger, $"datagram from {from} holds no message ({received.ReceivedBytes} bytes)");
+                continue;
+            }
             var truncated = length > maxMessageBytes;
             if (truncated) length = maxMessageBytes;
 
