@@ -1,6 +1,7 @@
-// Redoubt console — imports: a graph document through POST /api/v1/graph/import with its per-item
-// errors. Inventory file imports are shown disabled until the appliance has their endpoint.
-// SECURITY: error messages quote the uploaded document: text only.
+// Redoubt console — imports: inventory files (CSV or JSON) through POST /api/v1/import/{kind} with
+// their row errors (imports:write), and a graph document through POST /api/v1/graph/import with its
+// per-item errors (admin).
+// SECURITY: error messages quote the uploaded file: text only.
 'use strict';
 
 (() => {
@@ -8,6 +9,55 @@
   const U = window.RedoubtUI;
   const $ = (id) => document.getElementById(id);
 
+  // ---------- inventory files ----------
+  const KINDS = ['assets', 'identities', 'vulnerabilities', 'reachability', 'datastores'];
+
+  function showRowErrors(errors, notListed) {
+    const table = $('inventory-errors');
+    const tbody = U.clear(table.tBodies[0]);
+    for (const e of errors) {
+      const tr = U.row([[U.num(e.line), 'mono'], [e.error, 'mono'], U.text(e.message)]);
+      if (Number.isInteger(e.line)) tr.setAttribute('data-line', String(e.line));
+      tbody.appendChild(tr);
+    }
+    if (notListed > 0) tbody.appendChild(U.row([['…', 'mono'], '', `${U.num(notListed)} more rows refused (not listed)`]));
+    table.hidden = errors.length === 0;
+  }
+
+  function inventoryStatus(r) {
+    const shown = r.source ? ` from "${U.plain(r.source, 200)}"` : '';
+    return `Import ${r.importId}${shown} (${r.kind}, ${r.format}): ${U.num(r.accepted)} accepted, ${U.num(r.rejected)} rejected.`;
+  }
+
+  $('inventory-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const status = $('inventory-status');
+    showRowErrors([], 0);
+    const kind = $('inventory-kind').value;
+    const file = $('inventory-file').files[0];
+    if (!KINDS.includes(kind)) { status.textContent = 'Choose a kind.'; return; }
+    if (!file) { status.textContent = 'Choose a file first.'; return; }
+    // The server reads CSV or JSON by the content type; a file the browser types as neither is told by its name.
+    const json = /json/i.test(file.type) || (!/csv/i.test(file.type) && /\.json$/i.test(file.name));
+    const path = `/api/v1/import/${encodeURIComponent(kind)}?source=${encodeURIComponent(file.name.slice(0, 200))}`;
+    $('inventory-submit').disabled = true;
+    try {
+      const r = await S.send('POST', path, file, json ? 'application/json' : 'text/csv');
+      status.textContent = inventoryStatus(r);
+      showRowErrors(r.errors || [], r.errorsNotListed || 0);
+    } catch (x) {
+      // 400 with the import's answer: every row refused.
+      if (x.body && typeof x.body.accepted === 'number') {
+        status.textContent = inventoryStatus(x.body);
+        showRowErrors(Array.isArray(x.body.errors) ? x.body.errors : [], x.body.errorsNotListed || 0);
+      } else if (x.status === 404 && !x.code) status.textContent = 'This build has no inventory import (POST /api/v1/import/{kind}).';
+      else status.textContent = x.message;
+    } finally {
+      $('inventory-submit').disabled = false;
+    }
+  });
+
+  // ---------- graph documents ----------
   $('graph-import-file').addEventListener('change', async () => {
     const f = $('graph-import-file').files[0];
     if (f) $('graph-import-json').value = await f.text();
@@ -47,6 +97,10 @@
   });
 
   S.ready.then(() => {
+    if (!U.can('imports:write')) {
+      $('inventory-form').hidden = true;
+      $('inventory-status').textContent = 'Importing inventory files needs the imports:write scope (an analyst or admin).';
+    }
     if (!U.can('admin')) {
       $('graph-import-form').hidden = true;
       $('graph-import-status').textContent = 'Only an admin imports graph documents.';

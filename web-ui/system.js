@@ -58,15 +58,15 @@
     // Online backup: GET /api/v1/admin/backup streams every store as a tar (docs/storage.md); admins only.
     const backup = U.clear($('sys-backup'));
     if (U.can('admin')) {
-      // Only the event log for now: the appliance refuses a whole backup until the state and graph stores can take part.
-      const a = el('a', 'button', 'Download a backup of the event log');
+      // Every store: the event log, the state store (users, tokens, triage) and the graph store.
+      const a = el('a', 'button', 'Download a backup (events, state and graph)');
       a.id = 'sys-backup-download';
-      a.href = '/api/v1/admin/backup?stores=events';
+      a.href = '/api/v1/admin/backup';
       a.setAttribute('download', 'redoubt-backup.tar');
       backup.appendChild(a);
     }
     backup.appendChild(el('p', 'hint', 'An online backup as one tar file (the manifest comes last; restore refuses an archive cut short). '
-      + 'On the box: redoubt backup --out FILE --stores events, and redoubt restore FILE --data DIR into an empty directory (docs/storage.md). '
+      + 'On the box: redoubt backup --out FILE (--stores events,state,… for some only), and redoubt restore FILE --data DIR into an empty directory (docs/storage.md). '
       + 'The appliance keeps no record of past backups, so there is no last-backup time to show.'));
     U.clearError();
   }

@@ -320,8 +320,6 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
         var page = await site.SignInAsync(browser);
         var guard = await PageGuard.WatchAsync(page);
         await page.GotoAsync(site.Url("/imports.html"));
-        await Assertions.Expect(page.Locator("#inventory-note")).ToContainTextAsync("Not available in this build");
-        await Assertions.Expect(page.Locator("#inventory-submit")).ToBeDisabledAsync();
 
         // The real BloodHound fixture again (imports are idempotent upserts), with two items the import must refuse.
         var doc = new BloodHoundFixture().Document;
@@ -341,6 +339,39 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
         await Assertions.Expect(page.Locator($"#graph-import-errors tr[data-at='nodes[{nodes.Count - 1}].cvss']")).ToHaveCountAsync(1);
         await ShotAsync(page, "imports");
         await guard.AssertInertAsync("imports");
+    }
+
+    [Fact]
+    public async Task Inventory_import_of_an_assets_csv_stores_the_good_row_and_lists_the_bad_one_by_line_and_reason()
+    {
+        var page = await site.SignInAsync(browser);
+        var guard = await PageGuard.WatchAsync(page);
+        await page.GotoAsync(site.Url("/imports.html"));
+        // Line 2 is good; line 3's address is a payload (not an IP), which the server quotes back in its reason.
+        const string payload = "<img src=x onerror=window.__pwned='imp'>";
+        var csv = $"host,addresses,os,notes\nconsole-imp-01,10.77.0.5,debian,{payload}\nconsole-imp-02,{payload},debian,\n";
+        await page.Locator("#inventory-kind").SelectOptionAsync("assets");
+        await page.Locator("#inventory-file").SetInputFilesAsync(new FilePayload
+        {
+            Name = "assets.csv", MimeType = "text/csv", Buffer = System.Text.Encoding.UTF8.GetBytes(csv),
+        });
+        await page.ClickAsync("#inventory-submit");
+        await Assertions.Expect(page.Locator("#inventory-status")).ToContainTextAsync("1 accepted, 1 rejected");
+        await Assertions.Expect(page.Locator("#inventory-status")).ToContainTextAsync("\"assets.csv\"");
+        var errors = page.Locator("#inventory-errors tbody tr");
+        await Assertions.Expect(errors).ToHaveCountAsync(1);
+        var cells = page.Locator("#inventory-errors tr[data-line='3'] td");
+        await Assertions.Expect(cells.Nth(0)).ToHaveTextAsync("3");
+        await Assertions.Expect(cells.Nth(1)).ToHaveTextAsync("bad_address");
+        await Assertions.Expect(cells.Nth(2)).ToHaveTextAsync($"addresses: '{payload}' is not an IP address");
+        // The good row is in the graph, with its address; the bad row's host is not.
+        await site.App.WaitGraphCaughtUpAsync();
+        var good = await site.GetAsync("/api/v1/graph/nodes?kind=Host&key=console-imp-01");
+        Assert.Contains(good.GetProperty("out").EnumerateArray(), e => e.GetProperty("type").GetString() == "HAS_IP" && e.GetProperty("to").GetString() == "IpAddress:10.77.0.5");
+        using (var bad = await site.App.Http.GetAsync("/api/v1/graph/nodes?kind=Host&key=console-imp-02"))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, bad.StatusCode);
+        await ShotAsync(page, "inventory-import");
+        await guard.AssertInertAsync("inventory import");
     }
 
     [Fact]
@@ -396,6 +427,11 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
             while (await tar.GetNextEntryAsync() is { } entry) entries.Add(entry.Name);
         Assert.True(entries.Count > 1, string.Join(", ", entries));
         Assert.Equal(Redoubt.Storage.Backup.BackupManifest.EntryName, entries[^1]);
+        // The whole appliance: the event log, the state store and the graph store, nothing omitted.
+        Redoubt.Storage.Backup.BackupManifest manifest;
+        await using (var file = File.OpenRead((await download.PathAsync())!)) manifest = await Redoubt.Storage.Backup.Backup.VerifyAsync(file);
+        Assert.Empty(manifest.Omitted);
+        Assert.Subset(manifest.Stores.Select(st => st.Directory).ToHashSet(), new HashSet<string> { "events", "state", "graph" });
         await ShotAsync(page, "system");
         await guard.AssertInertAsync("system");
     }
@@ -468,6 +504,8 @@ public sealed class ConsolePagesTests(Browser browser, ConsoleSite site)
         await Assertions.Expect(page.Locator("#rules-table button.rule-toggle")).ToHaveCountAsync(0);
         await page.GotoAsync(site.Url("/imports.html"));
         await Assertions.Expect(page.Locator("#graph-import-form")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#inventory-form")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#inventory-status")).ToContainTextAsync("imports:write");
         await page.GotoAsync(site.Url("/access.html"));
         await Assertions.Expect(page.Locator("#tokens-section [data-note='admin-only']")).ToHaveTextAsync("Only an admin sees this.");
         await Assertions.Expect(page.Locator("#token-form")).ToBeHiddenAsync();
