@@ -60,7 +60,7 @@ public sealed class GraphImportApplianceTests
         var dir = Directory.CreateTempSubdirectory("redoubt-graph-import-").FullName;
         try
         {
-            List<string> before;
+            List<string> before, timeless;
             List<double> costs;
             await using (var app = await ApplianceProcess.StartAsync(dir))
             {
@@ -98,7 +98,7 @@ public sealed class GraphImportApplianceTests
                 Assert.Equal("User:DFM@TESTLAB.LOCAL", item.GetProperty("fields").GetProperty("graph.from").GetString());
 
                 // Idempotent: the same document again changes no node, edge, attribute or count (only seen times move on).
-                var timeless = await Snapshot(app, refs, times: false);
+                timeless = await Snapshot(app, refs, times: false);
                 var (againStatus, again) = await Import(app, document);
                 Assert.Equal(HttpStatusCode.OK, againStatus);
                 Assert.True(again.GetProperty("importId").GetInt64() > import.GetProperty("importId").GetInt64());
@@ -122,7 +122,9 @@ public sealed class GraphImportApplianceTests
             {
                 var stats = await app.GetJsonAsync("/api/v1/graph/stats");
                 Assert.Equal(distinctEdges + 1, stats.GetProperty("loadedFromStore").GetProperty("edges").GetInt32());
-                Assert.Equal(before, await Snapshot(app, refs));
+                // Without seen times: the live graph does not follow a node's time-only widening (GraphStore raises
+                // NodeChanged on new nodes and property changes only), the store's checkpoint has it.
+                Assert.Equal(timeless, await Snapshot(app, refs, times: false));
             }
         }
         finally { Directory.Delete(dir, recursive: true); }
