@@ -42,7 +42,9 @@ public class DemoTests
         var toPayroll = paths.Where(p => p.GetProperty("nodes").EnumerateArray().Last().GetProperty("ref").GetString() == DemoSite.CrownJewel).ToList();
         Assert.True(toPayroll.Count > 0, string.Join("\n", paths.Select(p => p.ToString())));
         Assert.Contains(toPayroll, p => p.GetProperty("nodes")[0].GetProperty("ref").GetString() == "Host:web01"
-            && p.GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("ref").GetString() == "User:deploy"));
+            // deploy's account: the inventory's User:deploy, or the local account the sshd lines name (extraction keys those user@host).
+            && p.GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("ref").GetString() is { } r
+                && (r == "User:deploy" || r.StartsWith("User:deploy@", StringComparison.Ordinal))));
     }
 
     private static async Task DemoRun(ApplianceProcess app)
@@ -74,6 +76,7 @@ public class DemoTests
         Assert.Equal("deploy", lateral.GetProperty("entities").GetProperty("user").GetString());
 
         // An attack path from the internet-facing web server to the payroll, through what deploy did.
+        await app.WaitGraphCaughtUpAsync();
         AssertPathToPayroll((await app.GetJsonAsync("/api/v1/graph/attack-paths")).GetProperty("paths").EnumerateArray().ToList());
 
         // The summary a remote SOC would pull says so too.
