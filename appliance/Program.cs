@@ -156,6 +156,8 @@ public static class Program
         builder.Services.AddSingleton<IGraphExtractor>(sp => sp.GetRequiredService<RuleExtractor>());
         // Inventory rows (POST /api/v1/import/{kind}) are events too: the same sink applies them, in log order.
         builder.Services.AddSingleton<IGraphExtractor, Graph.Import.InventoryExtractor>();
+        // So are graph import documents (POST /api/v1/graph/import): one event per node or edge.
+        builder.Services.AddSingleton<IGraphExtractor, Graph.Import.GraphImportExtractor>();
         builder.Services.AddSingleton<GraphStoreSink>();
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
         builder.Services.AddSingleton<IBackupParticipant>(sp => new CheckpointedSinkBackup(sp.GetRequiredService<GraphStoreSink>(), graph));

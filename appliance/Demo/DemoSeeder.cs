@@ -4,31 +4,36 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Redoubt.Configuration;
-using Redoubt.Graph.Engine;
+using Redoubt.Graph.Store;
+using Redoubt.Storage.Events;
 using Redoubt.Graph.Import;
 
 namespace Redoubt.Demo;
 
-/// <summary>
-/// Where the demo's inventory goes in: one seam, so it can move to the inventory imports
-/// (/api/v1/import/{kind}) when they land. Today: the graph import document (POST /api/v1/graph/import).
-/// </summary>
+/// <summary>Where the demo's inventory goes in: one seam (tests may put it elsewhere).</summary>
 public interface IInventorySeed
 {
     /// <summary>Applies the inventory; returns what was taken, for the log.</summary>
-    string Apply(string inventoryJson, DateTimeOffset now);
+    Task<string> ApplyAsync(string inventoryJson, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
-/// <summary>The inventory through <see cref="GraphImport"/>, exactly as the graph import endpoint applies it.</summary>
-public sealed class GraphImportSeed(SecurityGraph graph) : IInventorySeed
+/// <summary>
+/// The inventory through the graph import, stored as events exactly as POST /api/v1/graph/import stores
+/// them: durable, so the crown jewels and the attack path are still there after a restart. (The graph
+/// import document rather than the inventory imports: the demo states host-to-host reachability, a
+/// session and crown-jewel tags directly, which the inventories would spread over five files and
+/// express through networks and services.)
+/// </summary>
+public sealed class GraphImportSeed(EventLog log, GraphStoreSink sink) : IInventorySeed
 {
-    public string Apply(string inventoryJson, DateTimeOffset now)
+    public async Task<string> ApplyAsync(string inventoryJson, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        using var doc = JsonDocument.Parse(inventoryJson);
-        var report = GraphImport.Apply(graph, doc.RootElement, now.ToUnixTimeMilliseconds());
-        if (report.Errors.Count + report.ErrorsNotListed > 0)
-            throw new InvalidOperationException("the demo inventory was refused in part: " + string.Join("; ", report.Errors.Select(e => $"{e.At} {e.Code} {e.Message}")));
-        return $"{report.Nodes} nodes, {report.Edges} edges (import {report.ImportId})";
+        GraphDocument doc;
+        using (var json = JsonDocument.Parse(inventoryJson)) doc = GraphImport.Read(json.RootElement);
+        if (doc.Errors.Count + doc.ErrorsNotListed > 0)
+            throw new InvalidOperationException("the demo inventory was refused in part: " + string.Join("; ", doc.Errors.Select(e => $"{e.At} {e.Code} {e.Message}")));
+        var stored = await GraphImportEvents.StoreAsync(doc, log, sink, now.ToUnixTimeMilliseconds(), cancellationToken);
+        return $"{doc.Nodes.Count} nodes, {doc.Edges.Count} edges (import {stored.ImportId}, events {stored.FirstEvent}..{stored.LastEvent}{(stored.Applied ? "" : ", not yet in the graph")})";
     }
 }
 
@@ -52,7 +57,7 @@ public sealed class DemoSeeder(IInventorySeed inventory, IOptions<RedoubtOptions
         try
         {
             var now = clock.GetUtcNow();
-            var taken = inventory.Apply(DemoSite.Inventory(now), now);
+            var taken = await inventory.ApplyAsync(DemoSite.Inventory(now), now, stoppingToken);
             logger.LogInformation("demo: inventory of the demo site imported: {Taken}", taken);
             var syslog = options.Value.Syslog;
             if (!syslog.Enabled) throw new InvalidOperationException("the syslog listener is switched off (Syslog:Enabled=false): the demo intrusion is sent through it");

@@ -52,7 +52,7 @@ public sealed class GraphStoreMirror
         {
             var evidence = o.Provenance.EventId > 0 ? Evidence.Event(o.Provenance.EventId) : Evidence.None;
             return o.Asserted
-                ? w.AssertEdge(EngineId(o.Source), o.Type, EngineId(o.Target), o.TimeMs, Math.Max(o.TimeMs, o.LastMs), 1, evidence)
+                ? w.AssertEdge(EngineId(o.Source), o.Type, EngineId(o.Target), o.TimeMs, Math.Max(o.TimeMs, o.LastMs), (int)Math.Min(int.MaxValue, o.Count), evidence)
                 : w.ObserveEdge(EngineId(o.Source), o.Type, EngineId(o.Target), o.TimeMs, evidence);
         });
     }

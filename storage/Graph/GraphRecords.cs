@@ -28,9 +28,10 @@ public interface IGraphWrites
     /// <summary>
     /// An edge an inventory states (idempotent): created with count 1 when missing, otherwise its seen
     /// times widened to <paramref name="firstSeenMs"/>..<paramref name="lastSeenMs"/> and the provenance
-    /// added; the count is not raised, so importing the same rows again changes nothing but the times.
+    /// added; the count is not raised past the largest <paramref name="count"/> stated, so importing the
+    /// same rows again changes nothing but the times.
     /// </summary>
-    void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance);
+    void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance, long count = 1);
 }
 
 /// <summary>A node as the graph store holds it. Ids are dense (1, 2, 3…) in order of first sight and never change.</summary>
@@ -50,7 +51,7 @@ public readonly record struct EdgeRecord(long Source, EdgeType Type, long Target
 
 /// <summary>One observation of an edge, as handed to <see cref="GraphStore.EdgeObserved"/> subscribers;
 /// <see cref="Asserted"/>: an inventory's statement (<see cref="IGraphWrites.AssertEdge"/>), seen from TimeMs to <see cref="LastMs"/>.</summary>
-public readonly record struct EdgeObservation(long Source, EdgeType Type, long Target, long TimeMs, Provenance Provenance, bool Asserted = false, long LastMs = 0);
+public readonly record struct EdgeObservation(long Source, EdgeType Type, long Target, long TimeMs, Provenance Provenance, bool Asserted = false, long LastMs = 0, long Count = 1);
 
 /// <summary>
 /// Key of a graph store record (24 bytes, blittable). <see cref="Type"/> says what the record is:
@@ -122,6 +123,8 @@ public struct EdgeInput
     public long ImportId;
     public bool Assert;
     public long LastMs;
+    /// <summary>An assertion's count (at least 1): the edge's count becomes the largest stated, never a sum.</summary>
+    public long Count;
 }
 
 /// <summary>
@@ -138,7 +141,7 @@ internal static class EdgeFold
         v = default;
         v.FirstSeenMs = input.TimeMs;
         v.LastSeenMs = input.Assert ? Math.Max(input.TimeMs, input.LastMs) : input.TimeMs;
-        v.Count = 1;
+        v.Count = input.Assert ? Math.Max(1, input.Count) : 1;
         v.FirstEventId = input.EventId;
         v.LastEventId = input.EventId;
         v.ImportId = input.ImportId;
@@ -147,6 +150,7 @@ internal static class EdgeFold
     public static void Add(ref GraphValue v, ref EdgeInput input)
     {
         if (!input.Assert) v.Count++;
+        else if (input.Count > v.Count) v.Count = input.Count;
         var last = input.Assert ? Math.Max(input.TimeMs, input.LastMs) : input.TimeMs;
         if (input.TimeMs < v.FirstSeenMs) v.FirstSeenMs = input.TimeMs;
         if (last > v.LastSeenMs) v.LastSeenMs = last;

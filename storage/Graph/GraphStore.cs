@@ -154,22 +154,23 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>, IGraphWri
     }
 
     /// <summary>An inventory's statement of an edge (see <see cref="IGraphWrites.AssertEdge"/>), folded in log order.</summary>
-    public void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance)
+    public void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance, long count = 1)
     {
         if (!Enum.IsDefined(type)) throw new ArgumentOutOfRangeException(nameof(type), type, "unknown edge type");
-        var count = NodeCount;
-        if (source < 1 || source > count) throw new ArgumentOutOfRangeException(nameof(source), source, "no such node");
-        if (target < 1 || target > count) throw new ArgumentOutOfRangeException(nameof(target), target, "no such node");
+        var nodes = NodeCount;
+        if (source < 1 || source > nodes) throw new ArgumentOutOfRangeException(nameof(source), source, "no such node");
+        if (target < 1 || target > nodes) throw new ArgumentOutOfRangeException(nameof(target), target, "no such node");
         if (firstSeenMs > lastSeenMs) throw new ArgumentOutOfRangeException(nameof(firstSeenMs), firstSeenMs, "first seen is after last seen");
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "count is at least 1");
         // Not commutative with observations (the count is kept, not summed): nothing may be pending around it.
         if (_sinceCompletePending > 0) { _session.CompletePending(wait: true); _sinceCompletePending = 0; }
         var key = GraphKey.Edge(source, type, target);
-        var input = new EdgeInput { TimeMs = firstSeenMs, LastMs = lastSeenMs, EventId = provenance.EventId, ImportId = provenance.ImportId, Assert = true };
+        var input = new EdgeInput { TimeMs = firstSeenMs, LastMs = lastSeenMs, EventId = provenance.EventId, ImportId = provenance.ImportId, Assert = true, Count = count };
         var status = _session.RMW(ref key, ref input);
         if (status.IsFaulted) throw new InvalidOperationException($"{What}: RMW of edge {source}-{type}->{target} faulted");
         if (status.IsPending) _session.CompletePending(wait: true);
         Interlocked.Increment(ref _assertions);
-        EdgeObserved?.Invoke(new EdgeObservation(source, type, target, firstSeenMs, provenance, Asserted: true, LastMs: lastSeenMs));
+        EdgeObserved?.Invoke(new EdgeObservation(source, type, target, firstSeenMs, provenance, Asserted: true, LastMs: lastSeenMs, Count: count));
     }
 
     public bool TryFindNode(NodeKind kind, string key, out long id)

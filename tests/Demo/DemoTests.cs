@@ -13,15 +13,51 @@ namespace Redoubt.Tests.Demo;
 public class DemoTests
 {
     [Fact]
-    public async Task A_demo_run_shows_events_alerts_and_an_attack_path_to_the_crown_jewel()
+    public async Task A_demo_run_shows_events_alerts_and_an_attack_path_to_the_crown_jewel_that_a_restart_keeps()
     {
-        await using var app = await ApplianceProcess.StartAsync(null, "--demo");
+        var dir = Directory.CreateTempSubdirectory("redoubt-demo-run-").FullName;
+        try
+        {
+            await using (var app = await ApplianceProcess.StartAsync(dir, "--demo"))
+            {
+                await DemoRun(app);
+                Assert.Equal(0, await app.StopAsync());
+            }
+            // The same data directory again, as an ordinary run (a demo never reseeds a directory that holds events):
+            // the inventory was stored as events, so the crown jewel and the path to it are still there.
+            await using (var app = await ApplianceProcess.StartAsync(dir))
+            {
+                await app.WaitGraphCaughtUpAsync();
+                var payroll = await app.GetJsonAsync("/api/v1/graph/nodes?kind=DataStore&key=payroll-db");
+                Assert.Contains("crown_jewel", payroll.GetProperty("node").GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+                AssertPathToPayroll((await app.GetJsonAsync("/api/v1/graph/attack-paths")).GetProperty("paths").EnumerateArray().ToList());
+                Assert.DoesNotContain("demo: inventory", app.Output);
+            }
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static void AssertPathToPayroll(List<JsonElement> paths)
+    {
+        var toPayroll = paths.Where(p => p.GetProperty("nodes").EnumerateArray().Last().GetProperty("ref").GetString() == DemoSite.CrownJewel).ToList();
+        Assert.True(toPayroll.Count > 0, string.Join("\n", paths.Select(p => p.ToString())));
+        Assert.Contains(toPayroll, p => p.GetProperty("nodes")[0].GetProperty("ref").GetString() == "Host:web01"
+            // deploy's account: the inventory's User:deploy, or the local account the sshd lines name (extraction keys those user@host).
+            && p.GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("ref").GetString() is { } r
+                && (r == "User:deploy" || r.StartsWith("User:deploy@", StringComparison.Ordinal))));
+    }
+
+    private static async Task DemoRun(ApplianceProcess app)
+    {
         var sent = DemoSite.Intrusion(DateTimeOffset.UtcNow).Count;
-        await AlertApi.WaitForDetectionAsync(app, sent, TimeSpan.FromSeconds(120));
+        // The inventory is stored too: one event per node and edge of its import document.
+        using var inventory = JsonDocument.Parse(DemoSite.Inventory(DateTimeOffset.UtcNow));
+        var items = inventory.RootElement.GetProperty("nodes").GetArrayLength() + inventory.RootElement.GetProperty("edges").GetArrayLength();
+        await AlertApi.WaitForDetectionAsync(app, sent + items, TimeSpan.FromSeconds(120));
 
         // The events came in over the syslog listener (TCP from loopback), not around it.
         var stats = await app.StatsAsync();
-        Assert.Equal(sent, stats.GetProperty("events").GetInt64());
+        Assert.Equal(sent + items, stats.GetProperty("events").GetInt64());
         var web01 = stats.GetProperty("sources").EnumerateArray().Single(s => s.GetProperty("source").GetString() == "web01");
         Assert.StartsWith("syslog", web01.GetProperty("lastListener").GetString());
         Assert.Equal(0, stats.GetProperty("sources").EnumerateArray().Sum(s => s.GetProperty("parseErrors").GetInt64()));
@@ -40,11 +76,8 @@ public class DemoTests
         Assert.Equal("deploy", lateral.GetProperty("entities").GetProperty("user").GetString());
 
         // An attack path from the internet-facing web server to the payroll, through what deploy did.
-        var paths = (await app.GetJsonAsync("/api/v1/graph/attack-paths")).GetProperty("paths").EnumerateArray().ToList();
-        var toPayroll = paths.Where(p => p.GetProperty("nodes").EnumerateArray().Last().GetProperty("ref").GetString() == DemoSite.CrownJewel).ToList();
-        Assert.True(toPayroll.Count > 0, string.Join("\n", paths.Select(p => p.ToString())));
-        Assert.Contains(toPayroll, p => p.GetProperty("nodes")[0].GetProperty("ref").GetString() == "Host:web01"
-            && p.GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("ref").GetString()!.StartsWith("User:deploy@", StringComparison.Ordinal))); // Linux accounts are keyed user@host
+        await app.WaitGraphCaughtUpAsync();
+        AssertPathToPayroll((await app.GetJsonAsync("/api/v1/graph/attack-paths")).GetProperty("paths").EnumerateArray().ToList());
 
         // The summary a remote SOC would pull says so too.
         var summary = await app.GetJsonAsync("/api/v1/summary?since=" + Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("o")));

@@ -73,7 +73,7 @@ public class AlertApplianceTests
 
             var lines = OpenSshLines();
             await Senders.SendTcpLinesAsync(app.SyslogPort, lines);
-            await AlertApi.WaitForDetectionAsync(app, lines.Count);
+            await AlertApi.WaitForDetectionAsync(app, lines.Count + import.GetProperty("nodes").GetInt32() + import.GetProperty("edges").GetInt32()); // the import is stored as events too
 
             var alerts = await AlertApi.AllAsync(app);
             var brute = alerts.Where(a => a.GetProperty("kind").GetString() == "correlation").ToList();

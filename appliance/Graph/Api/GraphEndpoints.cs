@@ -5,6 +5,8 @@ using Redoubt.Api.Access;
 using Redoubt.Graph.Algorithms;
 using Redoubt.Graph.Engine;
 using Redoubt.Graph.Import;
+using Redoubt.Graph.Store;
+using EventLog = Redoubt.Storage.Events.EventLog;
 using Redoubt.Storage.Graph;
 
 namespace Redoubt.Graph.Api;
@@ -286,10 +288,9 @@ public static class GraphEndpoints
             compactedEdges = compacted,
             deltaEdges = delta,
             nodesByKind = GraphSchema.NodeKinds.ToDictionary(k => k.Name(), graph.CountOf),
-            // Edges from events live in the graph store too and are reloaded at start; graph imports (POST /import) are in memory only.
+            // Everything is in the graph store and reloaded at start: edges from events, inventory rows and graph imports (stored as events).
             loadedFromStore = new { nodes = mirror.LoadedNodes, edges = mirror.LoadedEdges, ms = (long)mirror.LoadDuration.TotalMilliseconds },
-            imports = graph.Imports.Count,
-            importsPersisted = false,
+            importsPersisted = true,
             arrayBytes = new { nodes = nodeBytes, edges = edgeBytes, edgeIndex = indexBytes },
         });
     }
@@ -384,7 +385,7 @@ public static class GraphEndpoints
         await w.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task Import(HttpContext http, SecurityGraph graph, GraphQueryOptions options, TimeProvider clock, ILoggerFactory logs)
+    private static async Task Import(HttpContext http, EventLog log, GraphStoreSink sink, GraphQueryOptions options, TimeProvider clock, ILoggerFactory logs)
     {
         var sizeFeature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = options.ImportMaxBytes;
@@ -403,29 +404,35 @@ public static class GraphEndpoints
             await Error(http, 413, "too_large", $"an import is at most {options.ImportMaxBytes} bytes (Graph:ImportMaxBytes)");
             return;
         }
+        GraphDocument read;
         using (doc)
         {
-            ImportReport report;
-            try { report = GraphImport.Apply(graph, doc.RootElement, clock.GetUtcNow().ToUnixTimeMilliseconds()); }
+            try { read = GraphImport.Read(doc.RootElement); }
             catch (GraphImport.DocumentException e)
             {
                 await Error(http, 400, e.Code, e.Message);
                 return;
             }
-            logs.CreateLogger("Redoubt.Graph").LogInformation("graph import {Id} from {Source}: {Nodes} nodes, {Edges} edges, {Errors} rejected",
-                report.ImportId, report.Source, report.Nodes, report.Edges, report.Errors.Count + report.ErrorsNotListed);
-            // Nothing usable at all is the client's error; a partly good import is applied and reported.
-            if (report.Nodes + report.Edges == 0 && report.Errors.Count > 0) http.Response.StatusCode = 400;
-            await http.Response.WriteAsJsonAsync(new
-            {
-                importId = report.ImportId,
-                source = report.Source,
-                nodes = report.Nodes,
-                edges = report.Edges,
-                rejected = report.Errors.Count + report.ErrorsNotListed,
-                errors = report.Errors.Select(e => new { at = e.At, error = e.Code, message = e.Message }),
-                persisted = false,
-            }, http.RequestAborted);
         }
+        // Durable before the answer: the items are events, which the graph sink applies in log order.
+        var stored = await GraphImportEvents.StoreAsync(read, log, sink, clock.GetUtcNow().ToUnixTimeMilliseconds(), http.RequestAborted);
+        var rejected = read.Errors.Count + read.ErrorsNotListed;
+        logs.CreateLogger("Redoubt.Graph").LogInformation("graph import {Id} from {Source}: {Nodes} nodes, {Edges} edges stored as events {First}..{Last}, {Errors} rejected{Lag}",
+            stored.ImportId, read.Source, read.Nodes.Count, read.Edges.Count, stored.FirstEvent, stored.LastEvent, rejected, stored.Applied ? "" : "; the graph has not applied them yet");
+        // Nothing usable at all is the client's error; a partly good import is stored and reported.
+        if (read.Nodes.Count + read.Edges.Count == 0 && rejected > 0) http.Response.StatusCode = 400;
+        await http.Response.WriteAsJsonAsync(new
+        {
+            importId = stored.ImportId,
+            source = read.Source,
+            nodes = read.Nodes.Count,
+            edges = read.Edges.Count,
+            rejected,
+            errors = read.Errors.Select(e => new { at = e.At, error = e.Code, message = e.Message }),
+            errorsNotListed = read.ErrorsNotListed,
+            persisted = true,
+            applied = stored.Applied,
+            events = stored.FirstEvent == 0 ? null : new { first = stored.FirstEvent, last = stored.LastEvent },
+        }, http.RequestAborted);
     }
 }

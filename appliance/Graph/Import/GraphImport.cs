@@ -10,14 +10,29 @@ public sealed record ImportError(string At, string Code, string Message);
 
 public sealed record ImportReport(int ImportId, string Source, int Nodes, int Edges, IReadOnlyList<ImportError> Errors, int ErrorsNotListed);
 
+/// <summary>A node of an import document, checked: its properties in the graph store's form (tags as a comma list; criticality, cvss, knownExploited by name).</summary>
+public sealed record NodeItem(string At, NodeKind Kind, string Key, IReadOnlyDictionary<string, string> Properties, long? FirstSeenMs, long? LastSeenMs);
+
+/// <summary>An edge of an import document, checked.</summary>
+public sealed record EdgeItem(string At, NodeKind FromKind, string FromKey, EdgeType Type, NodeKind ToKind, string ToKey, long? FirstSeenMs, long? LastSeenMs, int Count);
+
+/// <summary>A read import document: the items that passed, and each one that did not, with where and why.</summary>
+public sealed record GraphDocument(string Source, IReadOnlyList<NodeItem> Nodes, IReadOnlyList<EdgeItem> Edges, IReadOnlyList<ImportError> Errors, int ErrorsNotListed);
+
 /// <summary>
 /// The graph import document (docs/graph.md, "Import"): nodes with their properties and edges
-/// between "Kind:key" references, applied as idempotent upserts in one write batch. Each bad item
-/// is reported with its position and a reason and skipped; the good ones are kept.
+/// between "Kind:key" references. <see cref="Read"/> checks every item: each bad one is reported with
+/// its position and a reason and skipped, the good ones kept. The endpoint stores the good ones as
+/// events (<see cref="GraphImportEvents"/>), which the graph sink applies as idempotent upserts.
 /// </summary>
 public static class GraphImport
 {
     public const int MaxListedErrors = 1_000;
+    /// <summary>Names and values of one node's properties, in characters: well inside the store's 64 KiB node record, in UTF-8.</summary>
+    public const int MaxPropertyChars = 16_384;
+
+    /// <summary>Node properties the graph reads as attributes; a document sets them by their own fields, not in properties.</summary>
+    public static readonly IReadOnlySet<string> AttributeNames = new HashSet<string>(StringComparer.Ordinal) { "tags", "criticality", "cvss", "knownExploited" };
 
     /// <summary>Thrown when the document as a whole is unusable (not an object, no source); nothing is applied.</summary>
     public sealed class DocumentException(string code, string message) : Exception(message)
@@ -25,7 +40,7 @@ public static class GraphImport
         public string Code { get; } = code;
     }
 
-    public static ImportReport Apply(SecurityGraph graph, JsonElement document, long nowMs)
+    public static GraphDocument Read(JsonElement document)
     {
         if (document.ValueKind != JsonValueKind.Object) throw new DocumentException("not_an_object", "the import document is a JSON object with source, nodes and edges");
         if (!document.TryGetProperty("source", out var sourceElement) || sourceElement.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(sourceElement.GetString()))
@@ -36,6 +51,7 @@ public static class GraphImport
             if (property.Name is not ("source" or "nodes" or "edges"))
                 throw new DocumentException("unknown_field", $"unknown top-level field '{property.Name}' (expected source, nodes, edges)");
         var source = sourceElement.GetString()!.Trim();
+        if (source.Length > 200) throw new DocumentException("bad_source", "source: at most 200 characters");
 
         var errors = new List<ImportError>();
         var notListed = 0;
@@ -45,50 +61,64 @@ public static class GraphImport
             else notListed++;
         }
 
+        var nodeItems = new List<NodeItem>();
+        var i = 0;
+        foreach (var n in nodes)
+        {
+            var at = $"nodes[{i++}]";
+            try
+            {
+                if (n.ValueKind != JsonValueKind.Object) throw new ItemException("not_an_object", "a node is an object with kind and key");
+                nodeItems.Add(NodeOf(at, n));
+            }
+            catch (ItemException e) { Fail(at + e.Field, e.Code, e.Message); }
+        }
+        var edgeItems = new List<EdgeItem>();
+        i = 0;
+        foreach (var e in edges)
+        {
+            var at = $"edges[{i++}]";
+            try
+            {
+                if (e.ValueKind != JsonValueKind.Object) throw new ItemException("not_an_object", "an edge is an object with from, type and to");
+                foreach (var p in e.EnumerateObject())
+                    if (p.Name is not ("from" or "type" or "to" or "firstSeen" or "lastSeen" or "count"))
+                        throw new ItemException("unknown_field", $"unknown edge field '{p.Name}'", "." + p.Name);
+                var (fromKind, fromKey) = Reference(e, "from");
+                var (toKind, toKey) = Reference(e, "to");
+                var type = Type(e);
+                var first = Time(e, "firstSeen");
+                var last = Time(e, "lastSeen");
+                if (first is { } f && last is { } l && f > l) throw new ItemException("bad_time", "firstSeen is after lastSeen", ".firstSeen");
+                edgeItems.Add(new EdgeItem(at, fromKind, fromKey, type, toKind, toKey, first, last, Count(e) ?? 1));
+            }
+            catch (ItemException ex) { Fail(at + ex.Field, ex.Code, ex.Message); }
+        }
+        return new GraphDocument(source, nodeItems, edgeItems, errors, notListed);
+    }
+
+    /// <summary>
+    /// Applies a document straight to an in-memory graph, as the graph store would have it applied
+    /// (tests and tools that want a graph without an appliance; the endpoint stores it instead).
+    /// </summary>
+    public static ImportReport Apply(SecurityGraph graph, JsonElement document, long nowMs)
+    {
+        var doc = Read(document);
         return graph.Write(w =>
         {
-            var importId = w.BeginImport(source, nowMs);
-            var nodeCount = 0;
-            var edgeCount = 0;
-            var i = 0;
-            foreach (var n in nodes)
+            var importId = w.BeginImport(doc.Source, nowMs);
+            foreach (var n in doc.Nodes)
             {
-                var at = $"nodes[{i++}]";
-                try
-                {
-                    if (n.ValueKind != JsonValueKind.Object) throw new ItemException("not_an_object", "a node is an object with kind and key");
-                    var kind = Kind(n, "kind");
-                    var key = Key(n, "key");
-                    var update = NodeUpdateOf(n);
-                    var id = w.Node(kind, key);
-                    w.Update(id, update);
-                    nodeCount++;
-                }
-                catch (ItemException e) { Fail(at + e.Field, e.Code, e.Message); }
+                var id = w.Node(n.Kind, n.Key);
+                var first = n.FirstSeenMs ?? n.LastSeenMs ?? nowMs;
+                w.Update(id, GraphStoreMirror.UpdateOf(new NodeRecord(0, n.Kind, n.Key, n.Properties, first, n.LastSeenMs ?? first)));
             }
-            i = 0;
-            foreach (var e in edges)
+            foreach (var e in doc.Edges)
             {
-                var at = $"edges[{i++}]";
-                try
-                {
-                    if (e.ValueKind != JsonValueKind.Object) throw new ItemException("not_an_object", "an edge is an object with from, type and to");
-                    foreach (var p in e.EnumerateObject())
-                        if (p.Name is not ("from" or "type" or "to" or "firstSeen" or "lastSeen" or "count"))
-                            throw new ItemException("unknown_field", $"unknown edge field '{p.Name}'", "." + p.Name);
-                    var (fromKind, fromKey) = Reference(e, "from");
-                    var (toKind, toKey) = Reference(e, "to");
-                    var type = Type(e);
-                    var first = Time(e, "firstSeen");
-                    var last = Time(e, "lastSeen");
-                    if (first is { } f && last is { } l && f > l) throw new ItemException("bad_time", "firstSeen is after lastSeen", ".firstSeen");
-                    var count = Count(e);
-                    w.AssertEdge(w.Node(fromKind, fromKey), type, w.Node(toKind, toKey), new EdgeAssertion(nowMs, importId, first, last, count));
-                    edgeCount++;
-                }
-                catch (ItemException ex) { Fail(at + ex.Field, ex.Code, ex.Message); }
+                var seen = e.FirstSeenMs ?? nowMs;
+                w.AssertEdge(w.Node(e.FromKind, e.FromKey, seen), e.Type, w.Node(e.ToKind, e.ToKey, seen), new EdgeAssertion(nowMs, importId, e.FirstSeenMs, e.LastSeenMs, e.Count));
             }
-            return new ImportReport(importId, source, nodeCount, edgeCount, errors, notListed);
+            return new ImportReport(importId, doc.Source, doc.Nodes.Count, doc.Edges.Count, doc.Errors, doc.ErrorsNotListed);
         });
     }
 
@@ -110,68 +140,68 @@ public static class GraphImport
         "kind", "key", "criticality", "tags", "cvss", "knownExploited", "properties", "firstSeen", "lastSeen",
     };
 
-    private static NodeUpdate NodeUpdateOf(JsonElement n)
+    private static NodeItem NodeOf(string at, JsonElement n)
     {
         foreach (var p in n.EnumerateObject())
             if (!NodeFields.Contains(p.Name)) throw new ItemException("unknown_field", $"unknown node field '{p.Name}' (expected {string.Join(", ", NodeFields)})", "." + p.Name);
-
-        var flags = NodeFlags.None;
-        List<string>? tags = null;
+        var kind = Kind(n, "kind");
+        var key = Key(n, "key");
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (n.TryGetProperty("properties", out var props))
+        {
+            if (props.ValueKind != JsonValueKind.Object) throw new ItemException("bad_properties", "properties: an object of string, number or boolean values", ".properties");
+            foreach (var p in props.EnumerateObject())
+            {
+                // The store keeps attributes as properties by these names: one spelling each, or a property would turn into an attribute.
+                if (AttributeNames.Contains(p.Name))
+                    throw new ItemException("reserved_property", $"properties.{p.Name}: set it with the node's own {p.Name} field", ".properties." + p.Name);
+                properties[p.Name] = p.Value.ValueKind switch
+                {
+                    JsonValueKind.String => p.Value.GetString()!,
+                    JsonValueKind.Number => p.Value.GetRawText(),
+                    JsonValueKind.True => "true",
+                    JsonValueKind.False => "false",
+                    // The durable graph merges properties and never removes one: a null would be silently ignored.
+                    JsonValueKind.Null => throw new ItemException("bad_properties", $"properties.{p.Name}: null cannot remove a property (the graph merges properties)", ".properties." + p.Name),
+                    _ => throw new ItemException("bad_properties", $"properties.{p.Name}: a string, number or boolean", ".properties." + p.Name),
+                };
+            }
+        }
         if (n.TryGetProperty("tags", out var tagList))
         {
             if (tagList.ValueKind != JsonValueKind.Array) throw new ItemException("bad_tags", "tags: an array of strings", ".tags");
-            tags = [];
+            var tags = new List<string>();
             foreach (var t in tagList.EnumerateArray())
             {
                 if (t.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(t.GetString())) throw new ItemException("bad_tags", "tags: an array of non-empty strings", ".tags");
                 var tag = t.GetString()!.Trim();
-                var flag = NodeTags.FlagOf(tag);
-                if (flag != NodeFlags.None) flags |= flag;
-                else if (!tags.Contains(tag)) tags.Add(tag);
+                if (tag.Contains(',')) throw new ItemException("bad_tags", $"tags: '{tag}' holds a comma (the graph keeps tags as a comma list)", ".tags");
+                if (!tags.Contains(tag)) tags.Add(tag);
             }
+            properties["tags"] = string.Join(',', tags);
         }
-        double? cvss = null;
         if (n.TryGetProperty("cvss", out var c))
         {
             if (c.ValueKind != JsonValueKind.Number || !c.TryGetDouble(out var v) || v is < 0 or > 10) throw new ItemException("bad_cvss", "cvss: a number from 0 to 10", ".cvss");
-            cvss = v;
+            properties["cvss"] = v.ToString("R", CultureInfo.InvariantCulture);
         }
-        var clear = NodeFlags.None;
         if (n.TryGetProperty("knownExploited", out var kev))
         {
             if (kev.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new ItemException("bad_known_exploited", "knownExploited: true or false", ".knownExploited");
-            if (kev.GetBoolean()) flags |= NodeFlags.KnownExploited; else clear |= NodeFlags.KnownExploited;
+            properties["knownExploited"] = kev.GetBoolean() ? "true" : "false";
         }
-        Criticality? criticality = null;
         if (n.TryGetProperty("criticality", out var crit))
         {
             if (crit.ValueKind != JsonValueKind.String || !Enum.TryParse<Criticality>(crit.GetString(), ignoreCase: true, out var parsed) || parsed == Engine.Criticality.Unknown || !Enum.IsDefined(parsed))
                 throw new ItemException("bad_criticality", "criticality: low, medium, high or critical", ".criticality");
-            criticality = parsed;
-        }
-        Dictionary<string, string?>? properties = null;
-        if (n.TryGetProperty("properties", out var props))
-        {
-            if (props.ValueKind != JsonValueKind.Object) throw new ItemException("bad_properties", "properties: an object of string, number or boolean values", ".properties");
-            properties = [];
-            foreach (var p in props.EnumerateObject())
-                properties[p.Name] = p.Value.ValueKind switch
-                {
-                    JsonValueKind.String => p.Value.GetString(),
-                    JsonValueKind.Number => p.Value.GetRawText(),
-                    JsonValueKind.True => "true",
-                    JsonValueKind.False => "false",
-                    JsonValueKind.Null => null,
-                    _ => throw new ItemException("bad_properties", $"properties.{p.Name}: a string, number, boolean or null", ".properties." + p.Name),
-                };
+            properties["criticality"] = parsed.ToString().ToLowerInvariant();
         }
         var first = Time(n, "firstSeen");
         var last = Time(n, "lastSeen");
-        return new NodeUpdate
-        {
-            Criticality = criticality, SetFlags = flags, ClearFlags = clear, Cvss = cvss, Tags = tags, Properties = properties,
-            FirstSeenMs = first, LastSeenMs = last,
-        };
+        if (first is { } f && last is { } l && f > l) throw new ItemException("bad_time", "firstSeen is after lastSeen", ".firstSeen");
+        if (properties.Sum(p => p.Key.Length + p.Value.Length) > MaxPropertyChars)
+            throw new ItemException("too_large", $"properties: at most {MaxPropertyChars} characters of names and values (the graph store's node record limit)", ".properties");
+        return new NodeItem(at, kind, key, properties, first, last);
     }
 
     private static NodeKind Kind(JsonElement item, string field)

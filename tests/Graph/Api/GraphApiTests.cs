@@ -98,7 +98,8 @@ public sealed partial class GraphApiTests
         await using var app = await ApplianceProcess.StartAsync();
         var import = await Ok(app, HttpMethod.Post, "/api/v1/graph/import", new BloodHoundFixture().Document.ToJsonString());
         Assert.Equal(0, import.GetProperty("rejected").GetInt32());
-        Assert.False(import.GetProperty("persisted").GetBoolean());
+        Assert.True(import.GetProperty("persisted").GetBoolean());
+        Assert.True(import.GetProperty("applied").GetBoolean());
 
         var dfm = Q("User:DFM@TESTLAB.LOCAL");
         var da = Q("Group:DOMAIN ADMINS@TESTLAB.LOCAL");
@@ -110,8 +111,12 @@ public sealed partial class GraphApiTests
             best.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("ref").GetString()));
         Assert.Equal([("ADMIN_TO", "forward"), ("LOGGED_ON", "reverse"), ("MEMBER_OF", "forward")],
             best.GetProperty("edges").EnumerateArray().Select(e => (e.GetProperty("type").GetString(), e.GetProperty("traversed").GetString())));
-        Assert.All(best.GetProperty("edges").EnumerateArray(), e =>
-            Assert.Equal("bloodhound-ce-test-fixtures-v6", e.GetProperty("evidence").GetProperty("imports")[0].GetProperty("source").GetString()));
+        // Each edge's evidence is the import item that stated it, stored as an event.
+        foreach (var e in best.GetProperty("edges").EnumerateArray())
+        {
+            var item = await app.GetJsonAsync($"/api/v1/events/{e.GetProperty("evidence").GetProperty("events")[0].GetInt64()}");
+            Assert.Equal("bloodhound-ce-test-fixtures-v6", item.GetProperty("fields").GetProperty("import.source").GetString());
+        }
 
         var single = await Ok(app, HttpMethod.Get, $"/api/v1/graph/shortest-path?source={dfm}&target={da}");
         Assert.Single(single.GetProperty("paths").EnumerateArray());

@@ -44,7 +44,7 @@ public sealed class RecordingGraph : IGraphWrites
         ids.Add(provenance.EventId);
     }
 
-    public void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance)
+    public void AssertEdge(long source, EdgeType type, long target, long firstSeenMs, long lastSeenMs, Provenance provenance, long count = 1)
     {
         var s = _nodes[(int)source];
         var t = _nodes[(int)target];
