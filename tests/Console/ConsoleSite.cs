@@ -59,15 +59,18 @@ public sealed class ConsoleSite : IAsyncLifetime
         using (var r = await admin.SendAsync(HttpMethod.Post, "/api/v1/users", new { name = ViewerUser, role = "viewer", password = ViewerPassword }))
             Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
 
-        OpenSsh = Loghub.Load("OpenSSH");
-        await Senders.SendTcpLinesAsync(App.SyslogPort, OpenSsh.Select(l => l.Raw));
-        EventsFed = OpenSsh.Count + await LogInjection.SendAllAsync(App);
-        await App.WaitForEventCountAsync(EventsFed);
-
+        // The graph import first: its items are events too, and the pages' newest events must be the
+        // syslog and agent ones below (the events list shows 100).
         var fixture = new BloodHoundFixture().Document;
         fixture["nodes"]!.AsArray().Add(new JsonObject { ["kind"] = "Group", ["key"] = CrownJewel, ["tags"] = new JsonArray("crown_jewel") });
         using (var r = await App.Http.PostAsync("/api/v1/graph/import", new StringContent(fixture.ToJsonString(), Encoding.UTF8, "application/json")))
             Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        var imported = (await App.StatsAsync()).GetProperty("events").GetInt64();
+
+        OpenSsh = Loghub.Load("OpenSSH");
+        await Senders.SendTcpLinesAsync(App.SyslogPort, OpenSsh.Select(l => l.Raw));
+        EventsFed = OpenSsh.Count + await LogInjection.SendAllAsync(App);
+        await App.WaitForEventCountAsync(imported + EventsFed);
     }
 
     /// <summary>A new browser context signed in through the sign-in page, on the dashboard.</summary>

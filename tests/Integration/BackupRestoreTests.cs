@@ -80,7 +80,7 @@ public sealed class BackupRestoreTests
                 original = await app.AllEventsAsync();
             }
             await using (var f = File.OpenRead(archive)) manifest = await Backup.VerifyAsync(f);
-            Assert.Equal(["graph", "state", "events"], manifest.Stores.Select(s => s.Directory)); // derived stores first, the log last
+            Assert.Equal(["graph", "state", "summary", "events"], manifest.Stores.Select(s => s.Directory)); // derived stores first, the log last
             var facts = manifest.Stores.Single(s => s.Directory == "events").Facts;
             var committed = long.Parse(facts["committedUntil"], CultureInfo.InvariantCulture);
             var graphAt = long.Parse(manifest.Stores.Single(s => s.Directory == "graph").Facts["checkpointedUntil"], CultureInfo.InvariantCulture);
@@ -89,6 +89,9 @@ public sealed class BackupRestoreTests
             var (restoreCode, restoreOutput) = await RedoubtCli.RunAsync("restore", archive, "--data", restored);
             Assert.True(restoreCode == 0, restoreOutput);
             List<JsonElement> back;
+            // The site secret comes back as it was: summaries keep their pseudonyms across the restore.
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(work, "original", "summary", "site-secret")),
+                await File.ReadAllBytesAsync(Path.Combine(restored, "summary", "site-secret")));
             await using (var copy = await ApplianceProcess.StartAsync(restored, Args))
             {
                 back = await copy.AllEventsAsync();
