@@ -254,21 +254,7 @@ public static class LoadCommand
     private static async Task RelpAsync(Options o, MessageMix mix, ApplianceUnderTest app, List<Row> rows)
     {
         var total = o.Count / 3;
-        var rates = new List<double>();
-        var acks = new List<double>();
-        var all = new List<double>();
-        var cpu = new List<double>();
-        for (var run = 0; run < o.Repeat; run++)
-        {
-            var (r, allRate, cpuUs) = await AckedRunAsync(app, () => Senders.RelpAsync(app.RelpPort, mix, total, o.Connections, 128, 0, CancellationToken.None));
-            all.Add(allRate);
-            cpu.Add(cpuUs);
-            rates.Add(r.Sent / r.Seconds);
-            acks.AddRange(r.AckMs);
-            Log($"relp run {run + 1}: {r.Sent:N0} acked in {r.Seconds:F1} s ({r.Sent / r.Seconds:N0}/s)");
-        }
-        rows.Add(new Row("RELP → Redoubt", "events/s, sent → every sink applied (detection, graph)", Rate(Percentiles.Median(all)), "same runs" + Runs(all)));
-        rows.Add(new Row("RELP → Redoubt", "appliance CPU per event (until every sink applied)", $"{Percentiles.Median(cpu):F1} µs", "utime+stime from /proc"));
+        var (rates, acks) = await AckedRunsAsync(o, app, rows, "RELP → Redoubt", "relp", "acked", () => Senders.RelpAsync(app.RelpPort, mix, total, o.Connections, 128, 0, CancellationToken.None));
         rows.Add(new Row("RELP → Redoubt", "events/s acked (ack after durable commit)", Rate(Percentiles.Median(rates)), $"{total:N0} msgs × {o.Repeat} runs, window 128 (librelp's default), {o.Connections} connections" + Runs(rates)));
         rows.Add(new Row("RELP → Redoubt", "window round trip p50 / p99", $"{Percentiles.Of(acks, 50):F1} / {Percentiles.Of(acks, 99):F1} ms", "send 128 frames → last ack, unpaced"));
         rows.AddRange(await LatencyAsync(app, o, "RELP", (m, ct) => Senders.RelpAsync(app.RelpPort, MarkerMix(m), 1, 1, 1, 0, ct),
@@ -278,21 +264,7 @@ public static class LoadCommand
     private static async Task ForwardAsync(Options o, MessageMix mix, ApplianceUnderTest app, List<Row> rows)
     {
         var total = o.Count;
-        var rates = new List<double>();
-        var acks = new List<double>();
-        var all = new List<double>();
-        var cpu = new List<double>();
-        for (var run = 0; run < o.Repeat; run++)
-        {
-            var (r, allRate, cpuUs) = await AckedRunAsync(app, () => Senders.ForwardAsync(app.ForwardPort, mix, total, o.Connections, 500, 0, CancellationToken.None));
-            all.Add(allRate);
-            cpu.Add(cpuUs);
-            rates.Add(r.Sent / r.Seconds);
-            acks.AddRange(r.AckMs);
-            Log($"forward run {run + 1}: {r.Sent:N0} acked in {r.Seconds:F1} s ({r.Sent / r.Seconds:N0}/s)");
-        }
-        rows.Add(new Row("forward (PackedForward) → Redoubt", "events/s, sent → every sink applied (detection, graph)", Rate(Percentiles.Median(all)), "same runs" + Runs(all)));
-        rows.Add(new Row("forward (PackedForward) → Redoubt", "appliance CPU per event (until every sink applied)", $"{Percentiles.Median(cpu):F1} µs", "utime+stime from /proc"));
+        var (rates, acks) = await AckedRunsAsync(o, app, rows, "forward (PackedForward) → Redoubt", "forward", "acked", () => Senders.ForwardAsync(app.ForwardPort, mix, total, o.Connections, 500, 0, CancellationToken.None));
         rows.Add(new Row("forward (PackedForward) → Redoubt", "events/s acked (ack after durable commit)", Rate(Percentiles.Median(rates)), $"{total:N0} records × {o.Repeat} runs, 500 per message, one in flight per connection, {o.Connections} connections" + Runs(rates)));
         rows.Add(new Row("forward (PackedForward) → Redoubt", "message → ack p50 / p99", $"{Percentiles.Of(acks, 50):F1} / {Percentiles.Of(acks, 99):F1} ms", "500 records per message, unpaced"));
         rows.AddRange(await LatencyAsync(app, o, "forward", async (m, ct) =>
@@ -308,21 +280,7 @@ public static class LoadCommand
     private static async Task NdjsonAsync(Options o, MessageMix mix, ApplianceUnderTest app, List<Row> rows)
     {
         var total = o.Count;
-        var rates = new List<double>();
-        var acks = new List<double>();
-        var all = new List<double>();
-        var cpu = new List<double>();
-        for (var run = 0; run < o.Repeat; run++)
-        {
-            var (r, allRate, cpuUs) = await AckedRunAsync(app, () => Senders.NdjsonAsync(app.Http, mix, total, o.Connections, 500, 0, CancellationToken.None));
-            all.Add(allRate);
-            cpu.Add(cpuUs);
-            rates.Add(r.Sent / r.Seconds);
-            acks.AddRange(r.AckMs);
-            Log($"ndjson run {run + 1}: {r.Sent:N0} accepted in {r.Seconds:F1} s ({r.Sent / r.Seconds:N0}/s)");
-        }
-        rows.Add(new Row("HTTP NDJSON → Redoubt", "events/s, sent → every sink applied (detection, graph)", Rate(Percentiles.Median(all)), "same runs" + Runs(all)));
-        rows.Add(new Row("HTTP NDJSON → Redoubt", "appliance CPU per event (until every sink applied)", $"{Percentiles.Median(cpu):F1} µs", "utime+stime from /proc"));
+        var (rates, acks) = await AckedRunsAsync(o, app, rows, "HTTP NDJSON → Redoubt", "ndjson", "accepted", () => Senders.NdjsonAsync(app.Http, mix, total, o.Connections, 500, 0, CancellationToken.None));
         rows.Add(new Row("HTTP NDJSON → Redoubt", "events/s accepted (reply after durable commit)", Rate(Percentiles.Median(rates)), $"{total:N0} lines × {o.Repeat} runs, 500 per POST over HTTPS, {o.Connections} requests in flight" + Runs(rates)));
         rows.Add(new Row("HTTP NDJSON → Redoubt", "POST → reply p50 / p99", $"{Percentiles.Of(acks, 50):F1} / {Percentiles.Of(acks, 99):F1} ms", "500 lines per POST, unpaced"));
         rows.AddRange(await LatencyAsync(app, o, "HTTP NDJSON", async (m, ct) =>
@@ -335,6 +293,32 @@ public static class LoadCommand
     }
 
     /// <summary>One run of an acked transport: the acked rate, then the wait until every sink applied it, and the appliance CPU per event over both.</summary>
+    /// <summary>
+    /// <see cref="Options.Repeat"/> acked runs of <paramref name="send"/>: adds the rows every acked
+    /// transport shares (rate until every sink applied, CPU per event) and returns each run's acked rate
+    /// and every ack latency for the transport's own rows.
+    /// </summary>
+    private static async Task<(List<double> Rates, List<double> Acks)> AckedRunsAsync(Options o, ApplianceUnderTest app, List<Row> rows,
+        string name, string logName, string verb, Func<Task<SendResult>> send)
+    {
+        var rates = new List<double>();
+        var acks = new List<double>();
+        var all = new List<double>();
+        var cpu = new List<double>();
+        for (var run = 0; run < o.Repeat; run++)
+        {
+            var (r, allRate, cpuUs) = await AckedRunAsync(app, send);
+            all.Add(allRate);
+            cpu.Add(cpuUs);
+            rates.Add(r.Sent / r.Seconds);
+            acks.AddRange(r.AckMs);
+            Log($"{logName} run {run + 1}: {r.Sent:N0} {verb} in {r.Seconds:F1} s ({r.Sent / r.Seconds:N0}/s)");
+        }
+        rows.Add(new Row(name, "events/s, sent → every sink applied (detection, graph)", Rate(Percentiles.Median(all)), "same runs" + Runs(all)));
+        rows.Add(new Row(name, "appliance CPU per event (until every sink applied)", $"{Percentiles.Median(cpu):F1} µs", "utime+stime from /proc"));
+        return (rates, acks);
+    }
+
     private static async Task<(SendResult Sent, double AllRate, double CpuUs)> AckedRunAsync(ApplianceUnderTest app, Func<Task<SendResult>> send)
     {
         var (base0, _) = await app.ProgressAsync();
