@@ -43,12 +43,18 @@ public sealed class CliArgs
     /// <summary>The settings the appliance itself would read (appsettings, /etc/redoubt, REDOUBT__…), with --data applied.</summary>
     public RedoubtOptions Options()
     {
-        var config = new ConfigurationManager();
-        Program.LoadConfiguration(config, []);
-        var options = config.Get<RedoubtOptions>() ?? new RedoubtOptions();
+        var options = ApplianceSettings();
         if (this["--data"] is { } dir) options.DataDir = dir;
         options.DataDir = Path.GetFullPath(options.DataDir);
         return options;
+    }
+
+    /// <summary>The settings the appliance itself would read (appsettings, /etc/redoubt, REDOUBT__…), nothing applied.</summary>
+    public static RedoubtOptions ApplianceSettings()
+    {
+        var config = new ConfigurationManager();
+        Program.LoadConfiguration(config, []);
+        return config.Get<RedoubtOptions>() ?? new RedoubtOptions();
     }
 }
 

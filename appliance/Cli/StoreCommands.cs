@@ -126,7 +126,7 @@ public static class StoreCommands
     {
         // Defaults are the appliance's own settings (appsettings, /etc/redoubt, REDOUBT__…): its HTTPS
         // address, and the self-signed certificate it keeps in its data directory, when that is there.
-        var appliance = ApplianceSettings();
+        var appliance = CliArgs.ApplianceSettings();
         var url = opts.GetValueOrDefault("--url") ?? "https://" + (opts.GetValueOrDefault("--http") ?? appliance.Http);
         var pinned = opts.GetValueOrDefault("--cert");
         if (pinned is null)
@@ -156,13 +156,6 @@ public static class StoreCommands
         var inner = e;
         while (inner.InnerException is not null) inner = inner.InnerException;
         return inner == e ? e.Message : $"{e.Message} ({inner.Message})";
-    }
-
-    private static Configuration.RedoubtOptions ApplianceSettings()
-    {
-        var config = new ConfigurationManager();
-        Program.LoadConfiguration(config, []);
-        return config.Get<Configuration.RedoubtOptions>() ?? new Configuration.RedoubtOptions();
     }
 
     private static string Describe(BackupManifest m) =>
