@@ -39,6 +39,11 @@ public static class Program
             System.Console.WriteLine(CommandLine.Usage);
             return 0;
         }
+        if (CommandLine.Check(args) is { } usageError)
+        {
+            await System.Console.Error.WriteLineAsync("redoubt: " + usageError);
+            return 2;
+        }
 
         try
         {

@@ -15,6 +15,44 @@ public static class CommandLine
         ["--rules"] = "Detection:Rules",
     };
 
+    /// <summary>Configuration sections outside <see cref="RedoubtOptions"/> that a --Section:Key=value flag may set.</summary>
+    private static readonly string[] OtherSections = ["Logging", "Detection"];
+
+    /// <summary>
+    /// Why <paramref name="args"/> are not the appliance's (null when they are): every flag is one of
+    /// <see cref="Switches"/>, --demo, or a configuration key whose first segment is a known section, and
+    /// every flag that takes a value has one. Without this check the configuration binder ignores
+    /// `--bogus` and the appliance starts as if the operator had not typed it.
+    /// </summary>
+    public static string? Check(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg == Demo.DemoMode.Flag) continue;
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+                return $"unexpected argument '{arg}' (options start with --; commands come first: redoubt --help)";
+            var eq = arg.IndexOf('=');
+            var name = eq > 0 ? arg[..eq] : arg;
+            if (!Switches.ContainsKey(name))
+            {
+                var section = name[2..].Split(':')[0];
+                if (!KnownSection(section))
+                    return $"unknown option {name} (redoubt run --help lists the options; settings are --Section:Key=value)";
+            }
+            if (eq > 0) continue;
+            if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                return $"{name} needs a value";
+            i++;
+        }
+        return null;
+    }
+
+    private static bool KnownSection(string section) =>
+        Array.Exists(OtherSections, s => s.Equals(section, StringComparison.OrdinalIgnoreCase))
+        || typeof(RedoubtOptions).GetProperty(section,
+            System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is not null;
+
     public const string Usage = """
         usage: redoubt [--data DIR] [--http ADDR:PORT] [--syslog ADDR:PORT] [--syslog-tls ADDR:PORT] [--relp ADDR:PORT]
                        [--forward ADDR:PORT] [--tz ZONE] [--rules DIR] [--demo] [--Key:Sub=value ...]
