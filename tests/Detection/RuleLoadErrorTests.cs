@@ -85,6 +85,11 @@ public class RuleLoadErrorTests
         // YamlDotNet 18.1 throws InvalidOperationException (not YamlException) on this input.
         var e = OnlyError("title: x\nlogsource: { product: windows\ndetection: [");
         Assert.Equal("yaml_syntax", e.Code);
+        // The operator is told which bracket is open and where, not the parser's "Operation is not valid…".
+        Assert.Equal(2, e.Line);
+        Assert.Equal(12, e.Column);
+        Assert.Contains("'{' opened at line 2, column 12 is never closed", e.Message);
+        Assert.DoesNotContain("Operation is not valid", e.Message);
     }
 
     [Fact]

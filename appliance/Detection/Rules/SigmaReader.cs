@@ -1,6 +1,7 @@
 using Redoubt.Detection.Compile;
 using Redoubt.Detection.Correlation;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Redoubt.Detection.Rules;
@@ -21,6 +22,42 @@ public sealed class SigmaFile
 /// </summary>
 public static class SigmaReader
 {
+    /// <summary>
+    /// Where the parse of <paramref name="text"/> broke, from YamlDotNet's event parser: the innermost
+    /// flow collection still open then (the usual cause), else the last event that parsed.
+    /// </summary>
+    private static (Mark Where, string Message) LocateBrokenFlow(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var open = new Stack<(Mark Start, char? FlowBracket)>(); // every collection open at this point
+        var last = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                var current = parser.Current!;
+                last = current.Start;
+                switch (current)
+                {
+                    case MappingStart m: open.Push((m.Start, m.Style == MappingStyle.Flow ? '{' : null)); break;
+                    case SequenceStart q: open.Push((q.Start, q.Style == SequenceStyle.Flow ? '[' : null)); break;
+                    case MappingEnd or SequenceEnd when open.Count > 0: open.Pop(); break;
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or YamlException)
+        {
+            foreach (var (start, bracket) in open) // innermost first
+            {
+                if (bracket is not { } b) continue;
+                return (start, $"the '{b}' opened at line {start.Line}, column {start.Column} is never closed " +
+                               $"(a flow collection must close with '{(b == '{' ? '}' : ']')}' before the next block key)");
+            }
+            return (last, $"the file cannot be parsed after line {last.Line}, column {last.Column}");
+        }
+        return (last, "the file cannot be parsed");
+    }
+
     public static SigmaFile Read(string text, string file)
     {
         var result = new SigmaFile();
@@ -35,10 +72,12 @@ public static class SigmaReader
                 "YAML syntax: " + (e.InnerException?.Message ?? e.Message), null, null));
             return result;
         }
-        catch (InvalidOperationException e)
+        catch (InvalidOperationException)
         {
-            // YamlDotNet's scanner throws this on some malformed flow collections (e.g. an unclosed '{' before '['), without a position.
-            result.Errors.Add(new RuleLoadError(file, 1, 0, ErrorCodes.YamlSyntax, "YAML syntax: the file cannot be parsed (" + e.Message + ")", null, null));
+            // YamlDotNet's scanner throws this, without a position, on some malformed flow collections
+            // (e.g. an unclosed '{' before a block key): replay the parse to say where.
+            var (where, message) = LocateBrokenFlow(text);
+            result.Errors.Add(new RuleLoadError(file, (int)where.Line, (int)where.Column, ErrorCodes.YamlSyntax, "YAML syntax: " + message, null, null));
             return result;
         }
 
