@@ -6,6 +6,7 @@ using System.Text.Json;
 using MessagePack;
 using Redoubt.Ingest.Forward;
 using Redoubt.Ingest.Http;
+using Redoubt.Tests.Support;
 
 namespace Redoubt.Perf.Ingest;
 
@@ -91,7 +92,7 @@ public static class ForwardProbe
         {
             e.WriteArrayHeader(2);
             e.Write(1767225600);
-            Json(ref e, JsonDocument.Parse(r).RootElement);
+            MessagePackJson.Write(ref e, JsonDocument.Parse(r).RootElement);
         }
         e.Flush();
         var frame = new ArrayBufferWriter<byte>();
@@ -113,26 +114,5 @@ public static class ForwardProbe
         using var output = new MemoryStream();
         using (var gz = new GZipStream(output, CompressionLevel.Fastest)) gz.Write(data);
         return output.ToArray();
-    }
-
-    private static void Json(ref MessagePackWriter w, JsonElement e)
-    {
-        switch (e.ValueKind)
-        {
-            case JsonValueKind.Object:
-                w.WriteMapHeader(e.EnumerateObject().Count());
-                foreach (var p in e.EnumerateObject()) { w.Write(p.Name); Json(ref w, p.Value); }
-                break;
-            case JsonValueKind.Array:
-                w.WriteArrayHeader(e.GetArrayLength());
-                foreach (var i in e.EnumerateArray()) Json(ref w, i);
-                break;
-            case JsonValueKind.String: w.Write(e.GetString()); break;
-            case JsonValueKind.Number when e.TryGetInt64(out var l): w.Write(l); break;
-            case JsonValueKind.Number: w.Write(e.GetDouble()); break;
-            case JsonValueKind.True: w.Write(true); break;
-            case JsonValueKind.False: w.Write(false); break;
-            default: w.WriteNil(); break;
-        }
     }
 }

@@ -11,44 +11,6 @@ namespace Redoubt.Tests.Detection;
 /// </summary>
 public class AlertApplianceTests
 {
-    private const string Rules = """
-        title: SSH failed login
-        id: 7a0d7f2e-0000-4000-8000-000000000001
-        name: ssh_failed_login
-        logsource: { product: linux, service: sshd }
-        detection:
-            selection: { outcome: failure }
-            condition: selection
-        level: low
-        ---
-        title: SSH brute force from one address
-        id: 7a0d7f2e-0000-4000-8000-000000000002
-        correlation:
-            type: event_count
-            rules: [ssh_failed_login]
-            group-by: [src_ip]
-            timespan: 10m
-            condition: { gte: 20 }
-        level: high
-        author: Redoubt tests
-        tags: [attack.credential-access, attack.t1110.001]
-        ---
-        title: SSH login accepted
-        id: 7a0d7f2e-0000-4000-8000-000000000003
-        logsource: { product: linux, service: sshd }
-        detection:
-            selection: { outcome: success }
-            condition: selection
-        level: low
-        """;
-
-    private static string RulesDir()
-    {
-        var dir = Directory.CreateTempSubdirectory("redoubt-rules-").FullName;
-        File.WriteAllText(Path.Combine(dir, "ssh.yml"), Rules);
-        return dir;
-    }
-
     private static IReadOnlyList<string> OpenSshLines() => Loghub.Load("OpenSSH").Select(l => l.Raw).ToList();
 
     private static List<string> ExpectedBruteForcers() =>
@@ -59,21 +21,16 @@ public class AlertApplianceTests
     [Fact]
     public async Task Brute_force_in_the_OpenSSH_log_becomes_correlation_alerts_with_graph_context_and_triage()
     {
-        var rules = RulesDir();
+        var rules = SshBruteForceSite.RulesDir();
         try
         {
             await using var app = await ApplianceProcess.StartAsync(null, "--rules", rules);
             // What the site knows: the server holds the payroll database.
-            var (importStatus, import) = await AlertApi.PostAsync(app, "/api/v1/graph/import", """
-                {"source":"cmdb","nodes":[{"kind":"Host","key":"labsz","criticality":"high"},
-                  {"kind":"DataStore","key":"payroll-db","tags":["crown_jewel"],"criticality":"critical"}],
-                 "edges":[{"from":"Host:labsz","type":"STORES","to":"DataStore:payroll-db"}]}
-                """);
-            Assert.True(importStatus == 200, import.ToString());
+            var imported = await SshBruteForceSite.ImportPayrollSiteAsync(app);
 
             var lines = OpenSshLines();
             await Senders.SendTcpLinesAsync(app.SyslogPort, lines);
-            await AlertApi.WaitForDetectionAsync(app, lines.Count + import.GetProperty("nodes").GetInt32() + import.GetProperty("edges").GetInt32()); // the import is stored as events too
+            await AlertApi.WaitForDetectionAsync(app, lines.Count + imported);
 
             var alerts = await AlertApi.AllAsync(app);
             var brute = alerts.Where(a => a.GetProperty("kind").GetString() == "correlation").ToList();
@@ -146,10 +103,10 @@ public class AlertApplianceTests
             var ip = first.GetProperty("entities").GetProperty("src_ip").GetString();
             Assert.Equal([id], (await AlertApi.AllAsync(app, "entity=src_ip=" + ip)).Select(a => a.GetProperty("id").GetString()));
             Assert.Equal(brute.Count, (await AlertApi.AllAsync(app, "severity=high")).Count);
-            Assert.Equal(brute.Count, (await AlertApi.AllAsync(app, "rule=7a0d7f2e-0000-4000-8000-000000000002")).Count);
+            Assert.Equal(brute.Count, (await AlertApi.AllAsync(app, "rule=" + SshBruteForceSite.BruteForceRule)).Count);
 
             // A disabled rule stays listed, marked, and no longer evaluated.
-            Assert.Equal(200, (await AlertApi.PostAsync(app, "/api/v1/rules/7a0d7f2e-0000-4000-8000-000000000003/disable", "")).Status);
+            Assert.Equal(200, (await AlertApi.PostAsync(app, $"/api/v1/rules/{SshBruteForceSite.AcceptedLoginRule}/disable", "")).Status);
             Assert.Equal(404, (await AlertApi.PostAsync(app, "/api/v1/rules/nope/disable", "")).Status);
 
             // Alerts and triage survive a restart; the rule stays disabled.
@@ -237,7 +194,7 @@ public class AlertApplianceTests
     [Fact]
     public async Task Kill_9_during_detection_neither_loses_nor_doubles_an_alert()
     {
-        var rules = RulesDir();
+        var rules = SshBruteForceSite.RulesDir();
         try
         {
             var lines = OpenSshLines();

@@ -15,35 +15,6 @@ namespace Redoubt.Tests.Summary;
 /// </summary>
 public class SummaryApiTests
 {
-    private const string Rules = """
-        title: SSH failed login
-        id: 5e0d7f2e-0000-4000-8000-000000000001
-        name: ssh_failed_login
-        logsource: { product: linux, service: sshd }
-        detection:
-            selection: { outcome: failure }
-            condition: selection
-        level: low
-        ---
-        title: SSH brute force from one address
-        id: 5e0d7f2e-0000-4000-8000-000000000002
-        correlation:
-            type: event_count
-            rules: [ssh_failed_login]
-            group-by: [src_ip]
-            timespan: 10m
-            condition: { gte: 20 }
-        level: high
-        ---
-        title: SSH login accepted
-        id: 5e0d7f2e-0000-4000-8000-000000000003
-        logsource: { product: linux, service: sshd }
-        detection:
-            selection: { outcome: success }
-            condition: selection
-        level: medium
-        """;
-
     /// <summary>The real lines with their RFC 3164 timestamps moved so the last one is <paramref name="lastAt"/> (gaps between lines kept).</summary>
     public static List<string> Restamped(IEnumerable<string> lines, DateTime lastAt)
     {
@@ -58,23 +29,17 @@ public class SummaryApiTests
     [Fact]
     public async Task Summary_counts_alerts_entities_new_paths_and_ingestion_and_redacts_users_hosts_and_addresses()
     {
-        var rules = Directory.CreateTempSubdirectory("redoubt-rules-").FullName;
-        File.WriteAllText(Path.Combine(rules, "ssh.yml"), Rules);
+        var rules = SshBruteForceSite.RulesDir();
         try
         {
             await using var app = await ApplianceProcess.StartAsync(null, "--rules", rules,
                 "--Summary:Redaction:Name=soc-strict", "--Summary:Redaction:Users=hash", "--Summary:Redaction:Hosts=hash",
                 "--Summary:Redaction:IpAddresses=truncate", "--Summary:Redaction:OmitMessages=false",
                 "--Summary:Schedules:tick=*/20 * * * * *", "--Summary:SettleSeconds=1");
-            var (importStatus, import) = await AlertApi.PostAsync(app, "/api/v1/graph/import", """
-                {"source":"cmdb","nodes":[{"kind":"Host","key":"labsz","criticality":"high","firstSeen":"2020-01-01T00:00:00Z"},
-                  {"kind":"DataStore","key":"payroll-db","tags":["crown_jewel"],"criticality":"critical"}],
-                 "edges":[{"from":"Host:labsz","type":"STORES","to":"DataStore:payroll-db","firstSeen":"2020-01-01T00:00:00Z"}]}
-                """);
-            Assert.True(importStatus == 200, import.ToString());
+            var imported = await SshBruteForceSite.ImportPayrollSiteAsync(app);
             var lines = Restamped(Loghub.Load("OpenSSH").Select(l => l.Raw), DateTime.UtcNow.AddMinutes(-2));
             await Senders.SendTcpLinesAsync(app.SyslogPort, lines);
-            var storedEvents = lines.Count + import.GetProperty("nodes").GetInt32() + import.GetProperty("edges").GetInt32(); // the graph import is stored as events too
+            var storedEvents = lines.Count + imported;
             await AlertApi.WaitForDetectionAsync(app, storedEvents);
             var alerts = await WaitForContextAsync(app);
 
@@ -98,8 +63,8 @@ public class SummaryApiTests
             var brute = alerts.Where(a => a.GetProperty("kind").GetString() == "correlation").ToList();
             Assert.NotEmpty(brute);
             var byRule = s.GetProperty("byRule").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetString()!, r => r.GetProperty("alerts").GetInt32());
-            Assert.Equal(brute.Count, byRule["5e0d7f2e-0000-4000-8000-000000000002"]);
-            Assert.False(byRule.ContainsKey("5e0d7f2e-0000-4000-8000-000000000001")); // counted by the correlation, raises nothing itself
+            Assert.Equal(brute.Count, byRule[SshBruteForceSite.BruteForceRule]);
+            Assert.False(byRule.ContainsKey(SshBruteForceSite.FailedLoginRule)); // counted by the correlation, raises nothing itself
 
             // Top risky entities come from the alerts' risk; the brute-forcing addresses reach the crown jewel in 2 hops.
             var top = summary.GetProperty("topRiskyEntities").EnumerateArray().ToList();

@@ -36,26 +36,7 @@ public static class ForwardFrames
     }
 
     /// <summary>A JSON value as MessagePack (objects as maps, numbers as integers when they are).</summary>
-    public static void Json(ref MessagePackWriter w, JsonElement e)
-    {
-        switch (e.ValueKind)
-        {
-            case JsonValueKind.Object:
-                w.WriteMapHeader(e.EnumerateObject().Count());
-                foreach (var p in e.EnumerateObject()) { w.Write(p.Name); Json(ref w, p.Value); }
-                break;
-            case JsonValueKind.Array:
-                w.WriteArrayHeader(e.GetArrayLength());
-                foreach (var i in e.EnumerateArray()) Json(ref w, i);
-                break;
-            case JsonValueKind.String: w.Write(e.GetString()); break;
-            case JsonValueKind.Number when e.TryGetInt64(out var l): w.Write(l); break;
-            case JsonValueKind.Number: w.Write(e.GetDouble()); break;
-            case JsonValueKind.True: w.Write(true); break;
-            case JsonValueKind.False: w.Write(false); break;
-            default: w.WriteNil(); break;
-        }
-    }
+    public static void Json(ref MessagePackWriter w, JsonElement e) => MessagePackJson.Write(ref w, e);
 
     public static void Json(ref MessagePackWriter w, string json) => Json(ref w, JsonDocument.Parse(json).RootElement);
 
