@@ -52,7 +52,7 @@ public static class GraphBench
 
         clock.Restart();
         using var sqlite = new SqliteBaseline(g, Path.Combine(Path.GetTempPath(), $"redoubt-graph-bench-{Environment.ProcessId}.db"));
-        Say($"sqlite: {g.EdgeCount:N0} edges + {sqlite.StepRows:N0} attack-step rows loaded and indexed in {sqlite.LoadTime.TotalSeconds:0.0} s ({new FileInfo(sqlite.File).Length / 1e6:0} MB file)");
+        Say($"sqlite: {g.EdgeCount:N0} edges + {sqlite.StepRows:N0} attack-step rows loaded and indexed in {sqlite.LoadTime.TotalSeconds:0.0} s (rows {sqlite.InsertTime.TotalSeconds:0.0} s, indexes and ANALYZE {sqlite.IndexTime.TotalSeconds:0.0} s; {new FileInfo(sqlite.File).Length / 1e6:0} MB file)");
 
         static double Median(List<double> xs) { xs.Sort(); return xs.Count == 0 ? double.NaN : xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2; }
         // Every figure is the query's CPU time on its thread (see CpuClock); wall time is printed alongside for the blast radius.
@@ -70,6 +70,8 @@ public static class GraphBench
         var rng = new Random(7);
         var starts = Enumerable.Range(0, 5).Select(_ => gen.Users[rng.Next(gen.Users.Length)]).ToList();
         var engineTimes = new List<double>();
+        var beforeTimes = new List<double>();
+        var blastVisits = new List<long>();
         wallSamples.Clear();
         var reachedCounts = new List<int>();
         var referenceAgrees = true;
@@ -84,11 +86,15 @@ public static class GraphBench
                 referenceAgrees = false;
                 mismatches.Add($"blast radius from node {s}: engine {engineSet.Count} nodes, reference BFS {reference.Count} ({engineSet.Except(reference).Count()} only in the engine, {reference.Except(engineSet).Count()} only in the BFS)");
             }
+            // The pre-rewrite engine code on the same snapshot: same answer, node for node and path for path.
+            var old = BlastRadiusBefore.Run(g, [s], 6, null, EdgeFilter.All, unlimited());
+            if (!SameBlastRadius(g, warm, old)) mismatches.Add($"blast radius from node {s}: the rewrite and the code before it differ");
             for (var i = 0; i < 3; i++)
             {
                 BlastRadiusResult? r = null;
                 engineTimes.Add(Time(() => r = BlastRadius.Run(g, [s], 6, null, EdgeFilter.All, unlimited())));
-                if (i == 0) reachedCounts.Add(r!.Reached.Count);
+                beforeTimes.Add(Time(() => BlastRadiusBefore.Run(g, [s], 6, null, EdgeFilter.All, unlimited())));
+                if (i == 0) { reachedCounts.Add(r!.Reached.Count); blastVisits.Add(r.Visits); }
             }
         }
         var blastWall = wallSamples.ToList();
@@ -110,6 +116,8 @@ public static class GraphBench
         Row($"blast radius, 6 hops, from a user (reached {string.Join("/", reachedCounts.Take(3))}… nodes)", Median(engineTimes),
             capped ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(cteTimes):N0} ms", Median(cteTimes), capped,
             Check(agree, capped ? "engine only" : "same reach counts", $"COUNTS DIFFER: engine {string.Join("/", reachedCounts.Take(3))}, CTE {string.Join("/", cteCounts.Select(x => x?.ToString() ?? "cut"))}", "blast radius") + "; " + referenceText);
+
+        rows.Add($"| the same blast radius with the engine code before the 2026-12-04 rewrite (same answers, checked) | {Median(beforeTimes):0.00} ms | – | {Median(beforeTimes) / Median(engineTimes):0.0}x slower | {(mismatches.Any(m => m.Contains("rewrite")) ? "**DIFFERENT ANSWER**" : "same nodes, costs and hops; every path real")} |");
 
         // Shortest attack path from a user to a crown jewel.
         var pairFrom = starts[0];
@@ -207,10 +215,41 @@ public static class GraphBench
         // What the CTE counted before its step table followed the enterable rule (steps into Software too).
         Say($"blast radius reach if steps could enter Software (the CTE's step table before the fix): {string.Join("/", starts.Take(3).Select(x => ReachReference.Reach(g, x, 6, enterAnyKind: true).Count))} nodes");
         Say($"blast radius engine CPU samples: {string.Join(", ", engineTimes.Select(t => t.ToString("0.0")))} ms; wall: {string.Join(", ", blastWall.Select(t => t.ToString("0")))} ms; CTE CPU: {string.Join(", ", cteTimes.Select(t => t.ToString("0")))} ms");
+        Say($"blast radius work (node expansions + edges looked at) per query: {string.Join(", ", blastVisits.Select(v => v.ToString("N0")))}; before-rewrite CPU samples: {string.Join(", ", beforeTimes.Select(t => t.ToString("0.0")))} ms");
         Say($"whole run {total.Elapsed.TotalSeconds:0} s");
         foreach (var m in mismatches) Say($"MISMATCH {m}");
         Say(mismatches.Count == 0 ? "cross-checks: every answer both sides gave agrees" : $"FAILED: {mismatches.Count} cross-check(s) disagree");
         if (args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() is { } outFile) File.WriteAllLines(outFile, report);
         return mismatches.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Same reached nodes in the same order with the same cost, hops and min hops, and for each a path
+    /// that is real: it starts at a start, each step leaves the node the previous one entered, and its
+    /// steps add up to the cost in that many hops. (Between equally cheap paths the two may pick different ones.)
+    /// </summary>
+    private static bool SameBlastRadius(GraphSnapshot g, BlastRadiusResult a, BlastRadiusResult b)
+    {
+        if (a.Reached.Count != b.Reached.Count) return false;
+        for (var i = 0; i < a.Reached.Count; i++)
+        {
+            var (x, y) = (a.Reached[i], b.Reached[i]);
+            if (x.Node != y.Node || x.Cost != y.Cost || x.Hops != y.Hops || x.MinHops != y.MinHops) return false;
+            if (!RealPath(g, a, x) || !RealPath(g, b, y)) return false;
+        }
+        return true;
+    }
+
+    private static bool RealPath(GraphSnapshot g, BlastRadiusResult result, ReachedNode x)
+    {
+        var p = result.Tree.PathTo(x.TreeIndex);
+        if (p.Steps.Length != x.Hops || p.Nodes[^1] != x.Node || !result.Starts.Contains(p.Nodes[0])) return false;
+        long cost = 0;
+        for (var k = 0; k < p.Steps.Length; k++)
+        {
+            if (g.StepOrigin(p.Steps[k]) != p.Nodes[k] || g.StepTarget(p.Steps[k]) != p.Nodes[k + 1]) return false;
+            cost += g.StepCost(p.Steps[k]);
+        }
+        return cost == x.Cost && p.Cost == x.Cost;
     }
 }

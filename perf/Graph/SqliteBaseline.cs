@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Redoubt.Graph.Algorithms;
 using Redoubt.Graph.Engine;
 using Redoubt.Storage.Graph;
+using SQLitePCL;
 
 namespace Redoubt.Perf.Graph;
 
@@ -20,6 +21,16 @@ public sealed class SqliteBaseline : IDisposable
     public TimeSpan LoadTime { get; }
     public long StepRows { get; private set; }
 
+    /// <summary>How the load's time split: rows inserted, then the indexes built (and ANALYZE).</summary>
+    public TimeSpan InsertTime { get; }
+    public TimeSpan IndexTime { get; }
+
+    /// <summary>
+    /// Loads the graph the fast way SQLite allows, so the baseline fits the bench at full size: one
+    /// transaction, journal and sync off, exclusive lock, statements prepared once and bound through
+    /// the native API (no per-row ADO.NET command or boxing) with 100 rows per INSERT, tables filled in
+    /// key order, and the indexes built after the rows are in (one sort each instead of 18M B-tree inserts).
+    /// </summary>
     public SqliteBaseline(GraphSnapshot g, string file)
     {
         File = file;
@@ -27,37 +38,50 @@ public sealed class SqliteBaseline : IDisposable
         _db = new SqliteConnection($"Data Source={file}");
         _db.Open();
         var clock = Stopwatch.StartNew();
-        Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2000000; PRAGMA temp_store=MEMORY;");
+        Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-2000000; PRAGMA temp_store=MEMORY; PRAGMA threads=2;");
         Exec("CREATE TABLE nodes(id INTEGER PRIMARY KEY, kind INTEGER, crown INTEGER, internet INTEGER, entry INTEGER);");
         Exec("CREATE TABLE edges(src INTEGER, type INTEGER, dst INTEGER);");
         Exec("CREATE TABLE steps(src INTEGER, dst INTEGER, cost INTEGER);");
-        using (var tx = _db.BeginTransaction())
-        {
-            using var node = Prepared(tx, "INSERT INTO nodes VALUES($a,$b,$c,$d,$e)", 5);
+        Exec("BEGIN");
+        using (var node = new BulkInsert(_db, "nodes", 5))
             for (var v = 0; v < g.NodeCount; v++)
             {
                 var f = g.Flags(v);
-                Run(node, v, (int)g.Kind(v), (f & NodeFlags.CrownJewel) != 0 ? 1 : 0, (f & NodeFlags.InternetFacing) != 0 ? 1 : 0, g.ExploitCost(v));
+                node.Add(v, (int)g.Kind(v), (f & NodeFlags.CrownJewel) != 0 ? 1 : 0, (f & NodeFlags.InternetFacing) != 0 ? 1 : 0, g.ExploitCost(v));
             }
-            using var edge = Prepared(tx, "INSERT INTO edges VALUES($a,$b,$c)", 3);
-            using var step = Prepared(tx, "INSERT INTO steps VALUES($a,$b,$c)", 3);
+        // Edge ids are in source order (the engine's CSR), so this fills edges in src order.
+        using (var edge = new BulkInsert(_db, "edges", 3))
             for (var e = 0; e < g.EdgeCount; e++)
             {
                 var v = g.Edge(e);
-                Run(edge, v.Source, (int)v.Type, v.Target);
-                // The engine's cost model: no attack step enters a kind it cannot enter (Software), either way.
-                var f = g.Costs.CanEnter(g.Kind(v.Target)) ? g.Costs.StepBase(v.Type, false) : 0;
-                if (f > 0) { Run(step, v.Source, v.Target, f + (g.Costs.StepAddsExploit(v.Type, false) ? g.ExploitCost(v.Target) : 0)); StepRows++; }
-                var b = g.Costs.CanEnter(g.Kind(v.Source)) ? g.Costs.StepBase(v.Type, true) : 0;
-                if (b > 0) { Run(step, v.Target, v.Source, b + (g.Costs.StepAddsExploit(v.Type, true) ? g.ExploitCost(v.Source) : 0)); StepRows++; }
+                edge.Add(v.Source, (int)v.Type, v.Target);
             }
-            tx.Commit();
-        }
+        // Steps in src order: node by node, its forward steps (out-edges) then its reverse steps (in-edges).
+        // The engine's cost model: no attack step enters a kind it cannot enter (Software), either way.
+        var costs = g.Costs;
+        using (var step = new BulkInsert(_db, "steps", 3))
+            for (var u = 0; u < g.NodeCount; u++)
+            {
+                foreach (var a in g.Out(u))
+                {
+                    var f = costs.CanEnter(g.Kind(a.Peer)) ? costs.StepBase(a.Type, false) : 0;
+                    if (f > 0) { step.Add(u, a.Peer, f + (costs.StepAddsExploit(a.Type, false) ? g.ExploitCost(a.Peer) : 0)); StepRows++; }
+                }
+                foreach (var a in g.In(u))
+                {
+                    var b = costs.CanEnter(g.Kind(a.Peer)) ? costs.StepBase(a.Type, true) : 0;
+                    if (b > 0) { step.Add(u, a.Peer, b + (costs.StepAddsExploit(a.Type, true) ? g.ExploitCost(a.Peer) : 0)); StepRows++; }
+                }
+            }
+        Exec("COMMIT");
+        InsertTime = clock.Elapsed;
         Exec("CREATE INDEX steps_src ON steps(src, dst, cost);");
         Exec("CREATE INDEX edges_dst ON edges(dst, type, src);");
         Exec("CREATE INDEX edges_src ON edges(src, type, dst);");
-        Exec("ANALYZE;");
+        // Statistics from a sample: the planner needs the shape, not an exact count of 18M rows.
+        Exec("PRAGMA analysis_limit=10000; ANALYZE;");
         LoadTime = clock.Elapsed;
+        IndexTime = LoadTime - InsertTime;
     }
 
     private void Exec(string sql)
@@ -67,20 +91,73 @@ public sealed class SqliteBaseline : IDisposable
         c.ExecuteNonQuery();
     }
 
-    private SqliteCommand Prepared(SqliteTransaction tx, string sql, int parameters)
+    /// <summary>
+    /// INSERT of integer rows through SQLite's native API: one statement of <see cref="Batch"/> rows
+    /// prepared once, bound and stepped again and again; the last partial batch row by row.
+    /// </summary>
+    private sealed class BulkInsert : IDisposable
     {
-        var c = _db.CreateCommand();
-        c.Transaction = tx;
-        c.CommandText = sql;
-        foreach (var name in "abcde"[..parameters]) c.Parameters.Add(new SqliteParameter("$" + name, SqliteType.Integer));
-        c.Prepare();
-        return c;
-    }
+        private const int Batch = 100;
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _many;
+        private readonly sqlite3_stmt _one;
+        private readonly int _columns;
+        private readonly long[] _pending;
+        private int _rows;
 
-    private static void Run(SqliteCommand c, params long[] values)
-    {
-        for (var i = 0; i < values.Length; i++) c.Parameters[i].Value = values[i];
-        c.ExecuteNonQuery();
+        public BulkInsert(SqliteConnection db, string table, int columns)
+        {
+            _db = db.Handle!;
+            _columns = columns;
+            _pending = new long[Batch * columns];
+            var row = "(" + string.Join(",", Enumerable.Repeat("?", columns)) + ")";
+            _many = Prepare($"INSERT INTO {table} VALUES " + string.Join(",", Enumerable.Repeat(row, Batch)));
+            _one = Prepare($"INSERT INTO {table} VALUES " + row);
+        }
+
+        private sqlite3_stmt Prepare(string sql)
+        {
+            Check(raw.sqlite3_prepare_v2(_db, sql, out var stmt));
+            return stmt;
+        }
+
+        private void Check(int rc)
+        {
+            if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE)) throw new InvalidOperationException($"sqlite: {raw.sqlite3_errmsg(_db).utf8_to_string()} ({rc})");
+        }
+
+        public void Add(long a, long b, long c, long d = 0, long e = 0)
+        {
+            var at = _rows * _columns;
+            _pending[at] = a; _pending[at + 1] = b; _pending[at + 2] = c;
+            if (_columns > 3) { _pending[at + 3] = d; _pending[at + 4] = e; }
+            if (++_rows == Batch) Flush();
+        }
+
+        private void Flush()
+        {
+            if (_rows == Batch)
+            {
+                for (var i = 0; i < _pending.Length; i++) raw.sqlite3_bind_int64(_many, i + 1, _pending[i]);
+                Check(raw.sqlite3_step(_many));
+                Check(raw.sqlite3_reset(_many));
+            }
+            else
+                for (var r = 0; r < _rows; r++)
+                {
+                    for (var k = 0; k < _columns; k++) raw.sqlite3_bind_int64(_one, k + 1, _pending[r * _columns + k]);
+                    Check(raw.sqlite3_step(_one));
+                    Check(raw.sqlite3_reset(_one));
+                }
+            _rows = 0;
+        }
+
+        public void Dispose()
+        {
+            Flush();
+            _many.Dispose();
+            _one.Dispose();
+        }
     }
 
     /// <summary>Runs a query returning one integer, interrupted after <paramref name="cap"/>; null when interrupted.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Redoubt.Graph.Algorithms;
 
 /// <summary>Why a query stopped early. Whatever it had found is still returned.</summary>
@@ -34,6 +32,7 @@ public sealed class QueryBudget
     private readonly long _deadline;
     private readonly long _maxVisits;
     private readonly CancellationToken _cancel;
+    private readonly TimeProvider _clock;
     private long _visits;
     private long _nextClock; // 0: the first call reads the clock and the cancellation
 
@@ -43,10 +42,12 @@ public sealed class QueryBudget
     public long Visits => _visits;
     public QueryLimits Limits { get; }
 
-    public QueryBudget(QueryLimits limits, CancellationToken cancel = default)
+    /// <param name="clock">The system clock unless a test steps its own.</param>
+    public QueryBudget(QueryLimits limits, CancellationToken cancel = default, TimeProvider? clock = null)
     {
         Limits = limits;
-        _deadline = Stopwatch.GetTimestamp() + (long)(limits.MaxMillis * (Stopwatch.Frequency / 1000.0));
+        _clock = clock ?? TimeProvider.System;
+        _deadline = _clock.GetTimestamp() + (long)(limits.MaxMillis * (_clock.TimestampFrequency / 1000.0));
         _maxVisits = limits.MaxVisits;
         MaxResults = limits.MaxResults;
         _cancel = cancel;
@@ -62,8 +63,18 @@ public sealed class QueryBudget
         if (_visits > _maxVisits) { Hit = BudgetHit.Visits; return false; }
         if (_visits < _nextClock) return true;
         _nextClock = _visits + ClockEvery;
+        return CheckClock();
+    }
+
+    /// <summary>
+    /// Reads the clock and the cancellation without counting work: for phases that work without
+    /// producing units (a sort's comparisons), called every few thousand steps. False once any limit is reached.
+    /// </summary>
+    public bool CheckClock()
+    {
+        if (Hit != BudgetHit.None) return false;
         if (_cancel.IsCancellationRequested) Hit = BudgetHit.Cancelled;
-        else if (Stopwatch.GetTimestamp() > _deadline) Hit = BudgetHit.Time;
+        else if (_clock.GetTimestamp() > _deadline) Hit = BudgetHit.Time;
         return Hit == BudgetHit.None;
     }
 

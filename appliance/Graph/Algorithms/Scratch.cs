@@ -26,6 +26,10 @@ internal sealed class Scratch : IDisposable
     public double[] Real = [];
     public double[] Real2 = [];
 
+    /// <summary>Blast radius: per node, its epoch, latest record and cheapest cost side by side (16 bytes: one cache line, not three arrays).</summary>
+    public ReachSlot[] Reach = [];
+    private int _reachEpoch;
+
     public readonly PriorityQueue<int, long> Heap = new();
     public readonly List<int> ListA = [];
     public readonly List<int> ListB = [];
@@ -59,6 +63,26 @@ internal sealed class Scratch : IDisposable
         Labels.Clear();
     }
 
+    /// <summary>A bit per node, all clear between uses (whoever sets bits clears them).</summary>
+    public ulong[] NodeBits = [];
+
+    /// <summary>Starts a blast radius: a slot belongs to it when its epoch is the one returned.</summary>
+    public int BeginReach(int nodeCount)
+    {
+        if (NodeBits.Length < (nodeCount + 63) >> 6) NodeBits = new ulong[(Math.Max(nodeCount, Reach.Length + Reach.Length / 2) + 63) >> 6];
+        if (Reach.Length < nodeCount)
+        {
+            Reach = new ReachSlot[Math.Max(nodeCount, Reach.Length + Reach.Length / 2)];
+            _reachEpoch = 0;
+        }
+        if (++_reachEpoch == int.MaxValue)
+        {
+            Array.Clear(Reach);
+            _reachEpoch = 1;
+        }
+        return _reachEpoch;
+    }
+
     /// <summary>Forgets the search state (not the bans or targets) for the next search of the same query.</summary>
     public void NextSearch(int nodeCount)
     {
@@ -72,6 +96,15 @@ internal sealed class Scratch : IDisposable
     {
         if (Pool.Count < MaxPooled) Pool.Add(this);
     }
+}
+
+/// <summary>One node's state in a blast radius: valid when <see cref="Epoch"/> is the query's.</summary>
+internal struct ReachSlot
+{
+    public int Epoch;
+    /// <summary>The node's latest (cheapest) record.</summary>
+    public int Latest;
+    public long Best;
 }
 
 /// <summary>A set of node ids that empties in O(1): a node is in it when its stamp is the current epoch.</summary>

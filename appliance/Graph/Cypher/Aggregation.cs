@@ -54,7 +54,7 @@ internal sealed class AggregateOp(Op input, (Eval Eval, int Slot)[] keys, Aggreg
             {
                 for (var i = 0; i < keys.Length; i++) ctx.Row[keys[i].Slot] = key[i];
                 var accs = groups[key];
-                for (var i = 0; i < aggregates.Length; i++) ctx.Row[aggregates[i].Slot] = accs[i].Result();
+                for (var i = 0; i < aggregates.Length; i++) ctx.Row[aggregates[i].Slot] = accs[i].Result(ctx);
                 yield return true;
             }
         }
@@ -146,7 +146,8 @@ internal sealed class Accumulator(AggregateKind kind, bool distinct)
     private CypherException NotNumber(Value v) =>
         CypherException.Type("InvalidArgumentType", $"{kind.ToString().ToLowerInvariant()}() needs numbers, got {v.KindName()}");
 
-    public Value Result()
+    /// <param name="ctx">Its budget is checked while a percentile sorts its values.</param>
+    public Value Result(ExecutionContext ctx)
     {
         switch (kind)
         {
@@ -174,7 +175,9 @@ internal sealed class Accumulator(AggregateKind kind, bool distinct)
             {
                 if (_items is null || _items.Count == 0) return Value.Null;
                 var sorted = _items.ToList();
-                sorted.Sort((a, b) => a.AsDouble.CompareTo(b.AsDouble));
+                ctx.Hold(sorted.Count); // the sorted copy, for as long as it lives
+                BudgetedSort.Sort(sorted, (a, b) => { ctx.Tick(); return a.AsDouble.CompareTo(b.AsDouble); });
+                ctx.Release(sorted.Count);
                 var p = Percentile ?? 0;
                 if (kind == AggregateKind.PercentileDisc)
                 {

@@ -18,9 +18,13 @@ public static class CypherEngine
     internal static CompiledQuery PrepareWithCreate(string text, ICypherGraph graph, IReadOnlyDictionary<string, Value> parameters, CypherLimits limits) =>
         Planner.Compile(Parser.ParseWithCreate(text), graph, parameters, limits);
 
-    public static CypherResult Execute(CompiledQuery query, ICypherGraph graph, IReadOnlyDictionary<string, Value> parameters, CypherLimits limits, CancellationToken cancel = default)
+    public static CypherResult Execute(CompiledQuery query, ICypherGraph graph, IReadOnlyDictionary<string, Value> parameters, CypherLimits limits, CancellationToken cancel = default) =>
+        Execute(query, graph, parameters, limits, cancel, clock: null);
+
+    /// <param name="clock">The time budget's clock: the system's, unless a test steps its own.</param>
+    internal static CypherResult Execute(CompiledQuery query, ICypherGraph graph, IReadOnlyDictionary<string, Value> parameters, CypherLimits limits, CancellationToken cancel, TimeProvider? clock)
     {
-        var ctx = new ExecutionContext(graph, parameters, limits, query.Slots, cancel);
+        var ctx = new ExecutionContext(graph, parameters, limits, query.Slots, cancel, clock);
         var rows = new List<Value[]>();
         var truncated = false;
         var columns = query.ColumnSlots;

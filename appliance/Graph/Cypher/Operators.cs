@@ -471,6 +471,22 @@ internal sealed class SkipLimitOp(Op input, Eval? skip, Eval? limit) : Op
     public override string Describe() => "SkipLimit";
 }
 
+/// <summary>
+/// List.Sort wraps whatever a comparer throws in an InvalidOperationException; a budget error raised
+/// by <see cref="ExecutionContext.Tick"/> inside the comparer is given back as itself.
+/// </summary>
+internal static class BudgetedSort
+{
+    public static void Sort<T>(List<T> items, Comparison<T> comparison)
+    {
+        try { items.Sort(comparison); }
+        catch (InvalidOperationException e) when (e.InnerException is CypherException inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+        }
+    }
+}
+
 /// <summary>ORDER BY: sorts copies of the rows (stable); with a LIMIT, keeps only the best SKIP+LIMIT rows in a heap.</summary>
 internal sealed class SortOp(Op input, Eval[] keys, bool[] descending, Eval? skip, Eval? limit) : Op
 {
@@ -483,6 +499,8 @@ internal sealed class SortOp(Op input, Eval[] keys, bool[] descending, Eval? ski
         var keep = l is { } n ? (long?)Math.Min(long.MaxValue - s, n) + s : null;
         var comparer = Comparer<(Value[] Keys, long Seq)>.Create((a, b) =>
         {
+            // The sort of a million rows is ~20M comparisons with no row produced: the budget is checked here.
+            ctx.Tick();
             for (var i = 0; i < keys.Length; i++)
             {
                 var c = Values.Order(a.Keys[i], b.Keys[i]);
@@ -525,7 +543,7 @@ internal sealed class SortOp(Op input, Eval[] keys, bool[] descending, Eval? ski
             {
                 while (heap.TryDequeue(out var row, out var key)) rows.Add((key, row));
             }
-            rows.Sort((a, b) => comparer.Compare(a.Key, b.Key));
+            BudgetedSort.Sort(rows, (a, b) => comparer.Compare(a.Key, b.Key));
             foreach (var (_, row) in rows)
             {
                 Array.Copy(row, ctx.Row, row.Length);

@@ -81,6 +81,11 @@ public sealed class GraphSnapshot
         return new AdjacencyEnumerator(default, default, default, 0, Edges.Delta, false, node, EdgeCount);
     }
 
+    /// <summary>Only the delta (not yet compacted) out-edges of a node, for loops that read the compacted runs themselves.</summary>
+    internal AdjacencyEnumerator DeltaOut(int node) => new(default, default, default, 0, Edges.Delta, true, node, EdgeCount);
+
+    internal AdjacencyEnumerator DeltaIn(int node) => new(default, default, default, 0, Edges.Delta, false, node, EdgeCount);
+
     public int OutDegree(int node)
     {
         var n = 0;
