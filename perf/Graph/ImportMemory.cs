@@ -8,7 +8,7 @@ using Redoubt.Perf.Load;
 namespace Redoubt.Perf.Graph;
 
 /// <summary>
-/// <c>import-memory [--dll PATH] [--rows N] [--hosts H] [--timeout-s S]</c>: the memory an inventory
+/// <c>import-memory [--dll PATH] [--rows N] [--hosts H] [--timeout-s S] [-- APPLIANCE-ARGS]</c>: the memory an inventory
 /// import costs the real appliance process. A synthetic vulnerabilities CSV (H hosts x N/H CVEs, one
 /// distinct HAS_VULNERABILITY edge per row, 21 bytes a row: 2M rows are 42 MB) is streamed to
 /// POST /api/v1/import/vulnerabilities; the process' RSS and peak RSS (VmHWM, /proc/PID/status) are read
@@ -21,10 +21,12 @@ public static class ImportMemory
     {
         var dll = "appliance/bin/Release/net10.0/redoubt.dll";
         int rows = 2_000_000, hosts = 1_000, timeoutS = 1_800;
+        var extra = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
+                case "--": extra.AddRange(args[(i + 1)..]); i = args.Length; break;
                 case "--dll": dll = args[++i]; break;
                 case "--rows": rows = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--hosts": hosts = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -32,7 +34,7 @@ public static class ImportMemory
                 default: System.Console.Error.WriteLine($"import-memory: unknown argument {args[i]}"); return 2;
             }
         }
-        return RunAsync(Path.GetFullPath(dll), rows, hosts, TimeSpan.FromSeconds(timeoutS)).GetAwaiter().GetResult();
+        return RunAsync(Path.GetFullPath(dll), rows, hosts, TimeSpan.FromSeconds(timeoutS), extra).GetAwaiter().GetResult();
     }
 
     /// <summary>The synthetic file: row r is host hst(r mod H) with CVE-2024-(10000 + r / H), so every row is its own edge.</summary>
@@ -63,7 +65,7 @@ public static class ImportMemory
         static long Kb(string line) => long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
     }
 
-    private static async Task<int> RunAsync(string dll, int rows, int hosts, TimeSpan timeout)
+    private static async Task<int> RunAsync(string dll, int rows, int hosts, TimeSpan timeout, List<string> extra)
     {
         var file = Path.Combine(Path.GetTempPath(), $"redoubt-import-memory-{Environment.ProcessId}.csv");
         try
@@ -71,7 +73,7 @@ public static class ImportMemory
             WriteCsv(file, rows, hosts);
             var bytes = new FileInfo(file).Length;
             System.Console.WriteLine($"file: {rows:N0} rows, {bytes / 1e6:F1} MB ({dll})");
-            await using var app = await ApplianceUnderTest.StartAsync(dll, ["--Import:MaxBytes=" + Math.Max(bytes + 1, 64L << 20)], timeout);
+            await using var app = await ApplianceUnderTest.StartAsync(dll, ["--Import:MaxBytes=" + Math.Max(bytes + 1, 64L << 20), .. extra], timeout);
             await Task.Delay(2_000); // start-up settles (first sink passes, JIT)
             var before = Memory(app.Pid);
             System.Console.WriteLine($"before: RSS {Mb(before.Rss)}, peak {Mb(before.Peak)}");
@@ -87,7 +89,7 @@ public static class ImportMemory
             var accepted = report.RootElement.TryGetProperty("accepted", out var a) ? a.GetInt64() : -1;
             System.Console.WriteLine($"answer {(int)response.StatusCode} after {answered.TotalSeconds:F1} s: accepted {accepted:N0}; RSS {Mb(atAnswer.Rss)}, peak {Mb(atAnswer.Peak)}");
             var deadline = DateTime.UtcNow + timeout;
-            while (!(await app.ProgressAsync()).SinksCaughtUp)
+            while (!await GraphCaughtUpAsync(app))
             {
                 if (DateTime.UtcNow > deadline) { System.Console.WriteLine("sinks did not catch up in time"); return 1; }
                 await Task.Delay(500);
@@ -99,6 +101,14 @@ public static class ImportMemory
             return accepted == rows ? 0 : 1;
         }
         finally { File.Delete(file); }
+    }
+
+    /// <summary>The graph sink has applied every committed event (as tests/Support/ApplianceProcess.cs waits for it).</summary>
+    private static async Task<bool> GraphCaughtUpAsync(ApplianceUnderTest app)
+    {
+        var stats = await app.GetJsonAsync("/api/v1/stats");
+        var graph = stats.GetProperty("stores").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "graph");
+        return graph.GetProperty("appliedUntil").GetInt64() == stats.GetProperty("committedUntil").GetInt64();
     }
 
     private static string Mb(long bytes) => $"{bytes / 1048576.0:F0} MiB";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Redoubt.Api.Access;
 using Redoubt.Graph.Extraction;
@@ -64,26 +65,37 @@ public static class InventoryImport
         var logger = logs.CreateLogger("Redoubt.Graph.Import");
         var status = 200;
         string? failure = null;
+        var body = new WholeLinesBody(http.Request.Body);
+        var pipe = PipeReader.Create(body, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
         try
         {
-            json ??= await InventoryReader.StartsLikeJsonAsync(http.Request.BodyReader, http.RequestAborted);
-            await foreach (var read in InventoryReader.ReadAsync(kind, http.Request.BodyReader, json.Value, InventoryLimits.Of(options), http.RequestAborted))
+            json ??= await InventoryReader.StartsLikeJsonAsync(pipe, http.RequestAborted);
+            await foreach (var read in InventoryReader.ReadAsync(kind, pipe, json.Value, InventoryLimits.Of(options), http.RequestAborted))
             {
                 if (read.Row is { } row) await import.RowAsync(row);
                 else if (read.Stop) import.Stopped = read.Error;
                 else import.Refuse(read.Error!);
             }
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
-            (status, failure) = (413, "too_large");
-            import.Stopped = new InventoryError(import.LastLine + 1, "too_large", TooLarge(options.MaxBytes) + ": the rest of the body is not read");
+            import.Stopped = new InventoryError(import.LastLine + 1, "body_broken", "the client went away");
         }
-        catch (Exception e) when (e is BadHttpRequestException or IOException || e is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
+        finally { await pipe.CompleteAsync(); }
+        // Cut off: the reader saw a shorter file ending on a line break (or a JSON array ending early: its stop names the row).
+        if (body.Cut is { } cut)
         {
-            // The client went away or broke the body: what it sent so far is still stored (below), nobody reads the answer.
-            import.Stopped = new InventoryError(import.LastLine + 1, "body_broken", "the request body ended early");
-            logger.LogWarning("inventory import {Id} ({Kind}, source {Source}): the body broke off after line {Line} ({Error})", import.Id, kind, source, import.LastLine, e.Message);
+            var line = import.Stopped?.Line ?? import.LastLine + 1;
+            if (cut is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                (status, failure) = (413, "too_large");
+                import.Stopped = new InventoryError(line, "too_large", TooLarge(options.MaxBytes) + ": this line and the rest of the body are not read");
+            }
+            else
+            {
+                import.Stopped = new InventoryError(line, "body_broken", "the request body broke off here");
+                logger.LogWarning("inventory import {Id} ({Kind}, source {Source}): the body broke off at line {Line} ({Error})", import.Id, kind, source, line, cut.Message);
+            }
         }
         try
         {
