@@ -161,6 +161,8 @@ public static class Program
         builder.Services.AddSingleton<IGraphExtractor>(sp => sp.GetRequiredService<RuleExtractor>());
         // Inventory rows (POST /api/v1/import/{kind}) are events too: the same sink applies them, in log order.
         builder.Services.AddSingleton<IGraphExtractor, Graph.Import.InventoryExtractor>();
+        options.Import.Validate();
+        builder.Services.AddSingleton(options.Import);
         // So are graph import documents (POST /api/v1/graph/import): one event per node or edge.
         builder.Services.AddSingleton<IGraphExtractor, Graph.Import.GraphImportExtractor>();
         builder.Services.AddSingleton<GraphStoreSink>();

@@ -10,6 +10,8 @@ if (args is ["forward-load", var port, var loadData, .. var rest])
         rest.Length > 0 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 200);
     return;
 }
+// Inventory import memory against the real process (RSS before/after a 2M-row CSV).
+if (args is ["import-memory", ..]) { Environment.ExitCode = Redoubt.Perf.Graph.ImportMemory.Run(args[1..]); return; }
 if (args is ["load", ..]) { Environment.ExitCode = Redoubt.Perf.Load.LoadCommand.Run(args[1..]); return; }
 if (args is ["store-recovery", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.StoreRecovery.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
 // Event log (issue 4): crash loop against the real process, time index, recovery time.

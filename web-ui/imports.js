@@ -26,7 +26,11 @@
 
   function inventoryStatus(r) {
     const shown = r.source ? ` from "${U.plain(r.source, 200)}"` : '';
-    return `Import ${r.importId}${shown} (${r.kind}, ${r.format}): ${U.num(r.accepted)} accepted, ${U.num(r.rejected)} rejected.`;
+    const done = `Import ${r.importId}${shown} (${r.kind}, ${r.format}): ${U.num(r.accepted)} accepted, ${U.num(r.rejected)} rejected.`;
+    // Stopped early (a limit, broken JSON, the body cut off): the rows before the line are stored or listed, none after.
+    const s = r.stopped;
+    if (!s || typeof s !== 'object') return done;
+    return `${done} Stopped at line ${U.num(s.line)} (${U.plain(String(s.error), 60)}): ${U.plain(String(s.message), 300)} Nothing from that line on was stored.`;
   }
 
   $('inventory-form').addEventListener('submit', async (e) => {

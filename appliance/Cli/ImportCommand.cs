@@ -36,14 +36,18 @@ public static class ImportCommand
             return 2;
         }
         var (kind, file) = (a.Positionals[0], a.Positionals[1]);
-        string text;
-        try { text = file == "-" ? await System.Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(file); }
+        // Streamed, never read whole: the appliance reads it row by row and stores it in batches.
+        Stream body;
+        try { body = file == "-" ? System.Console.OpenStandardInput() : new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             await System.Console.Error.WriteLineAsync($"redoubt: cannot read {file}: {e.Message}");
             return 1;
         }
-        var json = file.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || !file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && InventoryReader.LooksLikeJson(text);
+        await using var _ = body;
+        // By the name; otherwise the appliance tells JSON from CSV by the first character.
+        var contentType = file.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "application/json"
+            : file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? "text/csv" : "application/octet-stream";
 
         string? token;
         try { token = a["--token-file"] is { } tf ? (await File.ReadAllTextAsync(tf)).Trim() : Environment.GetEnvironmentVariable("REDOUBT_TOKEN")?.Trim(); }
@@ -74,7 +78,7 @@ public static class ImportCommand
         var source = a["--source"] ?? Path.GetFileNameWithoutExtension(file == "-" ? kind : file);
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{url.TrimEnd('/')}/api/v1/import/{kind}?source={Uri.EscapeDataString(source)}")
         {
-            Content = new StringContent(text, System.Text.Encoding.UTF8, json ? "application/json" : "text/csv"),
+            Content = new StreamContent(body, 1 << 16) { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } },
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         HttpResponseMessage response;
@@ -86,25 +90,33 @@ public static class ImportCommand
         }
         using (response)
         {
-            var body = await response.Content.ReadAsStringAsync();
+            var answer = await response.Content.ReadAsStringAsync();
             JsonElement report;
-            try { report = JsonDocument.Parse(body).RootElement; }
+            try { report = JsonDocument.Parse(answer).RootElement; }
             catch (JsonException)
             {
                 await System.Console.Error.WriteLineAsync($"redoubt: the appliance answered {(int)response.StatusCode} without a report");
                 return 1;
             }
-            if (report.TryGetProperty("error", out var code))
+            if (!report.TryGetProperty("accepted", out var acceptedElement))
             {
-                await System.Console.Error.WriteLineAsync($"redoubt: {(int)response.StatusCode} {code.GetString()}: {report.GetProperty("message").GetString()}");
+                var code = report.TryGetProperty("error", out var c) ? c.GetString() : "error";
+                var message = report.TryGetProperty("message", out var m) ? m.GetString() : "";
+                await System.Console.Error.WriteLineAsync($"redoubt: {(int)response.StatusCode} {code}: {message}");
                 return 1;
             }
-            var accepted = report.GetProperty("accepted").GetInt32();
+            var accepted = acceptedElement.GetInt32();
             var rejected = report.GetProperty("rejected").GetInt32();
             System.Console.WriteLine($"{kind} import {report.GetProperty("importId").GetInt64()} ('{source}'): {accepted} rows stored, {rejected} refused");
             foreach (var e in report.GetProperty("errors").EnumerateArray())
                 System.Console.WriteLine($"{file}:{e.GetProperty("line").GetInt32()}: {e.GetProperty("error").GetString()}: {e.GetProperty("message").GetString()}");
-            return rejected == 0 && response.IsSuccessStatusCode ? 0 : 1;
+            if (report.TryGetProperty("errorsNotListed", out var notListed) && notListed.GetInt32() > 0)
+                System.Console.WriteLine($"{file}: {notListed.GetInt32()} more refused rows not listed");
+            // Stopped early: the rows before the line are stored or refused above, none from it on.
+            var complete = !report.TryGetProperty("stopped", out var stopped) || stopped.ValueKind != JsonValueKind.Object;
+            if (!complete)
+                System.Console.WriteLine($"{file}:{stopped.GetProperty("line").GetInt32()}: stopped: {stopped.GetProperty("error").GetString()}: {stopped.GetProperty("message").GetString()} (nothing from this line on was stored)");
+            return complete && rejected == 0 && response.IsSuccessStatusCode ? 0 : 1;
         }
     }
 

@@ -24,6 +24,8 @@ public sealed class RedoubtOptions
     public StorageOptions Storage { get; set; } = new();
     public HttpLimitsOptions HttpLimits { get; set; } = new();
     public GraphOptions Graph { get; set; } = new();
+    /// <summary>Inventory and graph imports: body, row and batch limits.</summary>
+    public Redoubt.Graph.Import.ImportOptions Import { get; set; } = new();
     public ApplianceOptions Appliance { get; set; } = new();
     public Redoubt.Summary.SummaryOptions Summary { get; set; } = new();
     public Redoubt.Demo.DemoOptions Demo { get; set; } = new();

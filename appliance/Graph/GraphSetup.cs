@@ -16,8 +16,6 @@ public sealed class GraphQueryOptions
     public CypherLimits Query { get; set; } = new();
     public AttackCostOptions Costs { get; set; } = new();
     public GraphEngineOptions Engine { get; set; } = new();
-    /// <summary>Largest import document accepted by POST /api/v1/graph/import.</summary>
-    public long ImportMaxBytes { get; set; } = 256L * 1024 * 1024;
 }
 
 public static class GraphSetup

@@ -48,6 +48,8 @@ public sealed class GraphStoreMirror
         LoadDuration = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         // Subscribed after the load and before the fan-out starts: nothing is missed or applied twice.
         store.NodeChanged += n => _graph.Write(w => Apply(w, n));
+        // Times alone (a node seen again with no edge, an import's lastSeen): without this the live graph kept the old ones until a restart.
+        store.NodeSeen += (id, first, last) => _graph.Write(w => w.Seen(EngineId(id), first, last));
         store.EdgeObserved += o => _graph.Write(w =>
         {
             var evidence = o.Provenance.EventId > 0 ? Evidence.Event(o.Provenance.EventId) : Evidence.None;

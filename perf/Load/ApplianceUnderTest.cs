@@ -32,7 +32,7 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
     public HttpClient Http { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    private ApplianceUnderTest(string dll, string dataDir, bool owns, string token, IEnumerable<string> extraArgs)
+    private ApplianceUnderTest(string dll, string dataDir, bool owns, string token, IEnumerable<string> extraArgs, TimeSpan? httpTimeout = null)
     {
         DataDir = dataDir;
         _ownsDataDir = owns;
@@ -44,7 +44,7 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
             MaxConnectionsPerServer = 64,
             SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && IsApplianceCertificate(cert) },
         };
-        Http = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(120) };
+        Http = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{HttpPort}"), Timeout = httpTimeout ?? TimeSpan.FromSeconds(120) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
@@ -102,7 +102,7 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
     }
 
     /// <summary>Makes the token, starts the appliance and waits (up to 120 s: the machine is shared) for /healthz.</summary>
-    public static async Task<ApplianceUnderTest> StartAsync(string dll, IEnumerable<string> extraArgs)
+    public static async Task<ApplianceUnderTest> StartAsync(string dll, IEnumerable<string> extraArgs, TimeSpan? httpTimeout = null)
     {
         var dataDir = Directory.CreateTempSubdirectory("redoubt-load-").FullName;
         var psi = Psi(dll, dataDir);
@@ -113,7 +113,7 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
             var stderr = await cli.StandardError.ReadToEndAsync();
             await cli.WaitForExitAsync();
             if (cli.ExitCode != 0) throw new InvalidOperationException($"redoubt token create exited with {cli.ExitCode}: {stdout}{stderr}");
-            var app = new ApplianceUnderTest(dll, dataDir, owns: true, stdout.Trim(), extraArgs);
+            var app = new ApplianceUnderTest(dll, dataDir, owns: true, stdout.Trim(), extraArgs, httpTimeout);
             try { await WaitHealthyAsync(app); }
             catch { await app.DisposeAsync(); throw; }
             return app;

@@ -56,6 +56,11 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>, IGraphWri
     public event Action<EdgeObservation>? EdgeObserved;
     /// <summary>Raised on the applier task when a node is created or its properties change.</summary>
     public event Action<NodeRecord>? NodeChanged;
+    /// <summary>
+    /// Raised on the applier task when only a node's first/last seen widened (id, first, last): cheap,
+    /// no record copied, so a follower sees times that no edge observation carries (a node without edges).
+    /// </summary>
+    public event Action<long, long, long>? NodeSeen;
 
     public long NodeCount { get { lock (_nodesLock) return _nodes.Count; } }
     /// <summary>Distinct edges (source, type, target).</summary>
@@ -99,14 +104,14 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>, IGraphWri
         if (key.Length > _options.MaxKeyChars) throw new ArgumentException($"node key of {key.Length} chars exceeds {_options.MaxKeyChars}", nameof(key));
 
         NodeState node;
-        var changed = false;
+        bool changed = false, seen = false;
         lock (_nodesLock)
         {
             if (_ids.TryGetValue((kind, key), out var id))
             {
                 node = _nodes[(int)(id - 1)];
-                if (timeMs < node.FirstSeenMs) node.FirstSeenMs = timeMs;
-                if (timeMs > node.LastSeenMs) node.LastSeenMs = timeMs;
+                if (timeMs < node.FirstSeenMs) { node.FirstSeenMs = timeMs; seen = true; }
+                if (timeMs > node.LastSeenMs) { node.LastSeenMs = timeMs; seen = true; }
             }
             else
             {
@@ -127,7 +132,8 @@ public sealed class GraphStore : DerivedKvStore<GraphKey, GraphValue>, IGraphWri
             }
             if (!node.Dirty) { node.Dirty = true; _dirty.Add(node); }
         }
-        if (changed && NodeChanged is { } handler) handler(Snapshot(node));
+        if (changed) NodeChanged?.Invoke(Snapshot(node));
+        else if (seen) NodeSeen?.Invoke(node.Id, node.FirstSeenMs, node.LastSeenMs);
         return node.Id;
     }
 

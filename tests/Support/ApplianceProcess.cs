@@ -56,6 +56,8 @@ public sealed class ApplianceProcess : IAsyncDisposable
     public string CertificateFile => Path.Combine(DataDir, "tls", "redoubt.crt");
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
+    /// <summary>The appliance's own process (dotnet runs it in-process): /proc/PID for its memory.</summary>
+    public int Pid => _process.Id;
     public int ExitCode => _process.ExitCode;
 
     private ApplianceProcess(string dataDir, bool ownsDataDir, int httpPort, int syslogPort, string? token, IEnumerable<string> extraArgs,

@@ -385,10 +385,13 @@ public static class GraphEndpoints
         await w.FlushAsync(http.RequestAborted);
     }
 
-    private static async Task Import(HttpContext http, EventLog log, GraphStoreSink sink, GraphQueryOptions options, TimeProvider clock, ILoggerFactory logs)
+    private static async Task Import(HttpContext http, EventLog log, GraphStoreSink sink, ImportOptions options, TimeProvider clock, ILoggerFactory logs)
     {
-        var sizeFeature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = options.ImportMaxBytes;
+        if (!InventoryImport.LimitBody(http, options.MaxBytes))
+        {
+            await Error(http, 413, "too_large", InventoryImport.TooLarge(options.MaxBytes));
+            return;
+        }
         JsonDocument doc;
         try
         {
@@ -401,7 +404,7 @@ public static class GraphEndpoints
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await Error(http, 413, "too_large", $"an import is at most {options.ImportMaxBytes} bytes (Graph:ImportMaxBytes)");
+            await Error(http, 413, "too_large", InventoryImport.TooLarge(options.MaxBytes));
             return;
         }
         GraphDocument read;

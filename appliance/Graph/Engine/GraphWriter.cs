@@ -30,7 +30,8 @@ public sealed class GraphWriter
         return id;
     }
 
-    private void Seen(int node, long first, long last)
+    /// <summary>Widens a node's first/last seen to include [first, last].</summary>
+    public void Seen(int node, long first, long last)
     {
         var nodes = _graph.Nodes;
         if (first < nodes.FirstSeen[node]) nodes.FirstSeen[node] = first;

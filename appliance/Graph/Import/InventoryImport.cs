@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Redoubt.Api.Access;
 using Redoubt.Graph.Extraction;
@@ -11,6 +12,8 @@ namespace Redoubt.Graph.Import;
 /// <c>POST /api/v1/import/{kind}</c> (imports:write): an inventory file, CSV or JSON. Every row is checked
 /// (<see cref="InventoryKinds.Plan"/>); bad rows are reported by line with a reason, good rows are written
 /// to the event log as one event each (transport "import"), and the answer comes once they are durable.
+/// The body is streamed (<see cref="InventoryReader"/>) and stored a batch at a time, so an import's
+/// memory does not grow with its file; one that stops early says which rows it stored (docs/graph.md).
 /// The graph sink applies them in log order like any event (<see cref="InventoryExtractor"/>): so imports
 /// are in the graph store, survive a crash (replayed from the log), load into the in-memory graph at
 /// start, and each imported edge's evidence opens the row that stated it.
@@ -21,7 +24,6 @@ public static class InventoryImport
     public const string KindField = "import.kind", SourceField = "import.source", IdField = "import.id", LineField = "import.line";
     public const string CellPrefix = "row.";
     public const int MaxListedErrors = 1_000;
-    private const int AppendBatch = 1_000;
 
     private static long _lastImportId;
 
@@ -39,7 +41,7 @@ public static class InventoryImport
         }
     }
 
-    private static async Task Import(string kind, HttpContext http, EventLog log, GraphQueryOptions options, TimeProvider clock, ILoggerFactory logs)
+    private static async Task Import(string kind, HttpContext http, EventLog log, ImportOptions options, TimeProvider clock, ILoggerFactory logs)
     {
         if (!InventoryKinds.IsKind(kind))
         {
@@ -49,54 +51,143 @@ public static class InventoryImport
         var source = http.Request.Query["source"].ToString().Trim();
         if (source.Length == 0) source = kind;
         if (source.Length > 200) { await Error(http, 400, "bad_source", "source: at most 200 characters"); return; }
-        var sizeFeature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = options.ImportMaxBytes;
-        string text;
-        try
+        if (!LimitBody(http, options.MaxBytes))
         {
-            using var reader = new StreamReader(http.Request.Body, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            text = await reader.ReadToEndAsync(http.RequestAborted);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await Error(http, 413, "too_large", $"an import is at most {options.ImportMaxBytes} bytes (Graph:ImportMaxBytes)");
+            await Error(http, 413, "too_large", TooLarge(options.MaxBytes));
             return;
         }
         var contentType = http.Request.ContentType ?? "";
-        var json = contentType.Contains("json", StringComparison.OrdinalIgnoreCase)
-            || !contentType.Contains("csv", StringComparison.OrdinalIgnoreCase) && InventoryReader.LooksLikeJson(text);
+        bool? json = contentType.Contains("json", StringComparison.OrdinalIgnoreCase) ? true
+            : contentType.Contains("csv", StringComparison.OrdinalIgnoreCase) ? false : null;
 
-        var (rows, errors) = InventoryReader.Read(kind, text, json);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var importId = NextImportId(now);
-        var events = new List<EventRecord>(rows.Count);
-        foreach (var row in rows)
+        var import = new StreamedImport(kind, source, NextImportId(now), now, log, options.BatchRows);
+        var logger = logs.CreateLogger("Redoubt.Graph.Import");
+        var status = 200;
+        string? failure = null;
+        var body = new WholeLinesBody(http.Request.Body);
+        var pipe = PipeReader.Create(body, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+        try
         {
-            RowPlan plan;
-            try { plan = InventoryKinds.Plan(kind, row.Cells); }
-            catch (RowException e) { errors.Add(new InventoryError(row.Line, e.Code, e.Message)); continue; }
-            events.Add(Event(kind, source, importId, row, plan, now));
+            json ??= await InventoryReader.StartsLikeJsonAsync(pipe, http.RequestAborted);
+            await foreach (var read in InventoryReader.ReadAsync(kind, pipe, json.Value, InventoryLimits.Of(options), http.RequestAborted))
+            {
+                if (read.Row is { } row) await import.RowAsync(row);
+                else if (read.Stop) import.Stopped = read.Error;
+                else import.Refuse(read.Error!);
+            }
         }
-        long firstId = 0, lastId = 0;
-        for (var i = 0; i < events.Count; i += AppendBatch)
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
-            var ids = (await log.AppendAsync(events.GetRange(i, Math.Min(AppendBatch, events.Count - i)), http.RequestAborted)).Ids;
-            if (firstId == 0) firstId = ids[0];
-            lastId = ids[^1];
+            import.Stopped = new InventoryError(import.LastLine + 1, "body_broken", "the client went away");
         }
-        errors.Sort((a, b) => a.Line.CompareTo(b.Line));
-        logs.CreateLogger("Redoubt.Graph.Import").LogInformation("inventory import {Id} ({Kind}, source {Source}): {Accepted} rows stored, {Rejected} refused",
-            importId, kind, source, events.Count, errors.Count);
-        if (events.Count == 0) http.Response.StatusCode = 400;
+        finally { await pipe.CompleteAsync(); }
+        // Cut off: the reader saw a shorter file ending on a line break (or a JSON array ending early: its stop names the row).
+        if (body.Cut is { } cut)
+        {
+            var line = import.Stopped?.Line ?? import.LastLine + 1;
+            if (cut is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                (status, failure) = (413, "too_large");
+                import.Stopped = new InventoryError(line, "too_large", TooLarge(options.MaxBytes) + ": this line and the rest of the body are not read");
+            }
+            else
+            {
+                import.Stopped = new InventoryError(line, "body_broken", "the request body broke off here");
+                logger.LogWarning("inventory import {Id} ({Kind}, source {Source}): the body broke off at line {Line} ({Error})", import.Id, kind, source, line, cut.Message);
+            }
+        }
+        try
+        {
+            await import.FlushAsync();
+        }
+        catch (EventLogUnavailableException e)
+        {
+            logger.LogError("inventory import {Id} ({Kind}, source {Source}): the rows from line {Line} on were not stored: {Error}", import.Id, kind, source, import.PendingLine, e.Message);
+            import.Stopped = new InventoryError(import.PendingLine, e.Code, Redoubt.Api.ApiEndpoints.PublicReason(e.Code) + ": this row and the rest of the file are not stored");
+            (status, failure) = (503, e.Code);
+        }
+        logger.LogInformation("inventory import {Id} ({Kind}, source {Source}): {Accepted} rows stored, {Rejected} refused{Stop}",
+            import.Id, kind, source, import.Accepted, import.Rejected, import.Stopped is { } st ? $", stopped at line {st.Line} ({st.Code})" : "");
+        if (http.RequestAborted.IsCancellationRequested) return;
+        if (status == 200 && import.Accepted == 0 && (import.Rejected > 0 || import.Stopped is not null)) status = 400;
+        http.Response.StatusCode = status;
         await http.Response.WriteAsJsonAsync(new
         {
-            importId, kind, source, format = json ? "json" : "csv",
-            accepted = events.Count,
-            rejected = errors.Count,
-            errors = errors.Take(MaxListedErrors).Select(e => new { line = e.Line, error = e.Code, message = e.Message }),
-            errorsNotListed = Math.Max(0, errors.Count - MaxListedErrors),
-            events = events.Count == 0 ? null : new { first = firstId, last = lastId },
+            error = failure,
+            message = failure is null ? null : import.Stopped!.Message,
+            importId = import.Id, kind, source, format = json == true ? "json" : "csv",
+            complete = import.Stopped is null,
+            accepted = import.Accepted,
+            rejected = import.Rejected,
+            errors = import.Errors.Select(e => new { line = e.Line, error = e.Code, message = e.Message }),
+            errorsNotListed = import.Rejected - import.Errors.Count,
+            stopped = import.Stopped is { } s ? new { line = s.Line, error = s.Code, message = s.Message } : null,
+            events = import.Accepted == 0 ? null : new { first = import.FirstEvent, last = import.LastEvent },
         }, http.RequestAborted);
+    }
+
+    public static string TooLarge(long maxBytes) => $"an import is at most {maxBytes} bytes (Import:MaxBytes)";
+
+    /// <summary>Sets the request's body limit; false when its Content-Length already says it is over (answered before reading anything).</summary>
+    public static bool LimitBody(HttpContext http, long maxBytes)
+    {
+        if (http.Request.ContentLength > maxBytes) return false;
+        var sizeFeature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = maxBytes;
+        return true;
+    }
+
+    /// <summary>
+    /// One import as it streams: good rows are checked and appended to the log a batch at a time (the
+    /// only rows held in memory), refused rows are listed (the first <see cref="MaxListedErrors"/>)
+    /// and counted. An import that stops early keeps what it stored: every row before the stopping
+    /// line is stored or refused, none from it on is stored.
+    /// </summary>
+    private sealed class StreamedImport(string kind, string source, long importId, long now, EventLog log, int batchRows)
+    {
+        private readonly List<EventRecord> _batch = new(batchRows);
+        private readonly List<InventoryError> _errors = [];
+
+        public long Id => importId;
+        public int Accepted { get; private set; }
+        public int Rejected { get; private set; }
+        public long FirstEvent { get; private set; }
+        public long LastEvent { get; private set; }
+        public int LastLine { get; private set; }
+        /// <summary>The first line of the rows not yet stored.</summary>
+        public int PendingLine { get; private set; }
+        public InventoryError? Stopped { get; set; }
+        public IReadOnlyList<InventoryError> Errors => _errors;
+
+        public async Task RowAsync(InventoryRow row)
+        {
+            LastLine = row.Line;
+            RowPlan plan;
+            try { plan = InventoryKinds.Plan(kind, row.Cells); }
+            catch (RowException e) { Refuse(new InventoryError(row.Line, e.Code, e.Message)); return; }
+            if (_batch.Count == 0) PendingLine = row.Line;
+            _batch.Add(Event(kind, source, importId, row, plan, now));
+            if (_batch.Count >= batchRows) await FlushAsync();
+        }
+
+        public void Refuse(InventoryError error)
+        {
+            LastLine = Math.Max(LastLine, error.Line);
+            Rejected++;
+            if (_errors.Count < MaxListedErrors) _errors.Add(error);
+        }
+
+        /// <summary>Appends the pending rows and waits until they are durable (not cancelled by the client: a batch is stored or refused, never half-known).</summary>
+        public async Task FlushAsync()
+        {
+            if (_batch.Count == 0) return;
+            var ids = (await log.AppendAsync(_batch, CancellationToken.None)).Ids;
+            if (FirstEvent == 0) FirstEvent = ids[0];
+            LastEvent = ids[^1];
+            Accepted += _batch.Count;
+            _batch.Clear();
+        }
     }
 
     /// <summary>The event that stores one checked row (its cells under "row.", the import under "import.").</summary>
