@@ -262,6 +262,8 @@ public static class Program
             MinFreeBytes = s.MinFreeBytes,
             Logger = loggers?.CreateLogger("Redoubt.Storage.EventLog"),
             OnRecovered = onRecovered,
+            // Sources and idempotency keys need no message or fields: the open skips them (the restart time).
+            RecoverSummariesOnly = true,
             OnCommitted = onCommitted,
             RecoverWindow = recoverWindow ?? TimeSpan.FromDays(1),
         };

@@ -32,7 +32,8 @@ public sealed class DetectionEngine
     private readonly StateStore? _state;
     public const string RuleStateCollection = "rule-state";
     private readonly SemaphoreSlim _reloading = new(1, 1);
-    private volatile RuleSet _current;
+    private volatile RuleSet? _current;
+    private readonly Task<RuleSet> _firstLoad;
 
     public const string UploadLabel = "uploaded";
 
@@ -42,11 +43,25 @@ public sealed class DetectionEngine
         _uploadDir = Path.Combine(dataDir, "rules", UploadLabel);
         _logger = logger;
         _state = state;
-        _current = Build(null).Set;
-        Log(_current);
+        // The log source map is read now, so a broken one still stops the start with its one-line
+        // error. Reading and compiling the rules (seconds for the SigmaHQ set) runs beside the rest of
+        // the start: ingestion is accepting and durable meanwhile, and the detection sink's first
+        // event waits for the rules (it resumes from its checkpoint, so nothing goes unevaluated).
+        var map = LogSourceMap.Load(_options.LogSourcesFile);
+        _firstLoad = Task.Run(() =>
+        {
+            var set = Build(null, map).Set;
+            Interlocked.CompareExchange(ref _current, set, null); // a reload or upload that finished first holds a newer set
+            Log(set);
+            return set;
+        });
     }
 
-    public RuleSet Current => _current;
+    /// <summary>The rule set in force; until the first load has finished, waits for it.</summary>
+    public RuleSet Current => _current ?? _firstLoad.GetAwaiter().GetResult();
+
+    /// <summary>Completes when the rules read at start are compiled (health and start-up reporting).</summary>
+    public Task FirstLoad => _firstLoad;
     public string? RulesFolder => _options.Rules;
 
     /// <summary>Re-reads the rules folder, the uploads and the log-source map; swaps in the result.</summary>
@@ -111,7 +126,7 @@ public sealed class DetectionEngine
         await _reloading.WaitAsync();
         try
         {
-            var set = _current;
+            var set = Current;
             var rule = set.Rules.FirstOrDefault(r => r.Rule.Id == id);
             var correlation = set.Correlations.FirstOrDefault(c => c.Rule.Id == id);
             if (rule is null && correlation is null) return false;
@@ -134,9 +149,9 @@ public sealed class DetectionEngine
         return safe + ".yml";
     }
 
-    private LoadResult Build((string Label, string Yaml)? extra)
+    private LoadResult Build((string Label, string Yaml)? extra, LogSourceMap? loaded = null)
     {
-        var map = LogSourceMap.Load(_options.LogSourcesFile);
+        var map = loaded ?? LogSourceMap.Load(_options.LogSourcesFile);
         var files = new List<SigmaFile>();
         foreach (var folder in Folders(_options.Rules)) files.AddRange(RuleFolder.Read(folder));
         if (Directory.Exists(_uploadDir))

@@ -39,14 +39,67 @@ public static class EventCodec
     /// <summary>Decodes one entry; a checksum mismatch or undecodable payload is an <see cref="EventCorruptException"/>.</summary>
     public static EventRecord Decode(ReadOnlyMemory<byte> entry, long address = -1)
     {
-        if (entry.Length < HeaderBytes + 1)
-            throw new EventCorruptException(address, $"entry of {entry.Length} bytes is too short");
-        var span = entry.Span;
+        CheckEntry(entry.Span, address);
+        try { return MessagePackSerializer.Deserialize<EventRecord>(entry[HeaderBytes..], Options); }
+        catch (MessagePackSerializationException e) { throw new EventCorruptException(address, "undecodable: " + e.Message); }
+    }
+
+    /// <summary>Throws <see cref="EventCorruptException"/> when the entry is too short or fails its checksum.</summary>
+    internal static void CheckEntry(ReadOnlySpan<byte> span, long address)
+    {
+        if (span.Length < HeaderBytes + 1)
+            throw new EventCorruptException(address, $"entry of {span.Length} bytes is too short");
         var expected = BinaryPrimitives.ReadUInt32LittleEndian(span);
         if (Crc32.HashToUInt32(span[HeaderBytes..]) != expected)
             throw new EventCorruptException(address, "checksum mismatch");
-        try { return MessagePackSerializer.Deserialize<EventRecord>(entry[HeaderBytes..], Options); }
-        catch (MessagePackSerializationException e) { throw new EventCorruptException(address, "undecodable: " + e.Message); }
+    }
+
+    internal static BatchMark? DeserializeBatchMark(ref MessagePackReader reader) =>
+        MessagePackSerializer.Deserialize<BatchMark?>(ref reader, Options);
+}
+
+/// <summary>
+/// What opening the log needs of each recent event to rebuild ingest state (source last-seen times,
+/// idempotency keys): the received time, transport, flags, sender, host, source and batch mark.
+/// Decoding only those, and skipping the message, structured data, raw bytes, JSON and fields without
+/// materialising them, is what keeps an open with millions of recent events short.
+/// </summary>
+public static class EventSummaryCodec
+{
+    /// <summary>
+    /// Like <see cref="EventCodec.Decode"/> (same checksum over the whole entry, same errors), but the
+    /// record holds only the summary fields; every other field is left at its default.
+    /// </summary>
+    public static EventRecord Decode(ReadOnlyMemory<byte> entry, long address = -1)
+    {
+        EventCodec.CheckEntry(entry.Span, address);
+        try
+        {
+            var reader = new MessagePackReader(entry[EventCodec.HeaderBytes..]);
+            var count = reader.ReadArrayHeader();
+            var e = new EventRecord();
+            // Array positions are the [Key(n)] numbers of EventRecord (frozen: the on-disk format).
+            for (var i = 0; i < count; i++)
+            {
+                switch (i)
+                {
+                    case 0: e.ReceivedAtMs = reader.ReadInt64(); break;
+                    case 1: e.TimeMs = reader.ReadInt64(); break;
+                    case 2: e.Transport = (Transport)reader.ReadByte(); break;
+                    case 3: e.Flags = (EventFlags)reader.ReadByte(); break;
+                    case 4: e.Sender = reader.ReadString(); break;
+                    case 5: e.Host = reader.ReadString(); break;
+                    case 16: e.Source = reader.ReadString(); break;
+                    case 20: e.Batch = EventCodec.DeserializeBatchMark(ref reader); break;
+                    default: reader.Skip(); break;
+                }
+            }
+            return e;
+        }
+        catch (Exception x) when (x is MessagePackSerializationException or EndOfStreamException or OverflowException)
+        {
+            throw new EventCorruptException(address, "undecodable: " + x.Message);
+        }
     }
 }
 

@@ -14,10 +14,21 @@ public sealed partial class EventLog
     /// </summary>
     public async ValueTask<AppendResult> AppendAsync(IReadOnlyList<EventRecord> batch, CancellationToken cancellationToken = default)
     {
+        var durable = await BeginAppendAsync(batch, cancellationToken).ConfigureAwait(false);
+        return await durable.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Queues a batch and returns once it is in the appender's queue (in call order, behind every batch
+    /// queued before it), with the task that completes when the batch is durable. A stream producer can
+    /// read on while earlier batches commit, and keep their order in the log.
+    /// </summary>
+    public async ValueTask<Task<AppendResult>> BeginAppendAsync(IReadOnlyList<EventRecord> batch, CancellationToken cancellationToken = default)
+    {
         ThrowIfUnavailable();
         var request = new AppendRequest(batch, acknowledged: true);
         await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
-        return await request.Completion!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return request.Completion!.Task;
     }
 
     /// <summary>

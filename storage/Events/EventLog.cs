@@ -245,7 +245,7 @@ public sealed partial class EventLog : IAsyncDisposable
             break;
         }
         long n = 0;
-        VerifyRange(log, Math.Max(from, log.BeginAddress), log.CommittedUntilAddress, (address, _, e) =>
+        VerifyRange(log, Math.Max(from, log.BeginAddress), log.CommittedUntilAddress, summariesOnly: _options.RecoverSummariesOnly, onEvent: (address, _, e) =>
         {
             if (e.ReceivedAtMs < cutoff) return;
             onRecovered(address, e);
@@ -260,7 +260,7 @@ public sealed partial class EventLog : IAsyncDisposable
     /// <paramref name="until"/>. FasterLog skips zeroed space silently, so a truncated file shows up
     /// only as a short or gapped range — which is what this looks for.
     /// </summary>
-    private void VerifyRange(FasterLog log, long from, long until, Action<long, long, EventRecord> onEvent)
+    private void VerifyRange(FasterLog log, long from, long until, Action<long, long, EventRecord> onEvent, bool summariesOnly = false)
     {
         if (from >= until) return;
         var expected = from;
@@ -275,7 +275,8 @@ public sealed partial class EventLog : IAsyncDisposable
                     if (address != expected && address != nextPage)
                         throw new StoreDamagedException(
                             $"{Directory}: events between addresses {expected} and {address} are unreadable (zeroed or overwritten log segment). " + NothingChanged);
-                    onEvent(address, next, EventCodec.Decode(entry.AsMemory(0, length), address));
+                    var memory = entry.AsMemory(0, length);
+                    onEvent(address, next, summariesOnly ? EventSummaryCodec.Decode(memory, address) : EventCodec.Decode(memory, address));
                     expected = next;
                 }
                 if (!iterator.WaitAsync().AsTask().GetAwaiter().GetResult()) break;

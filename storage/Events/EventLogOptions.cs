@@ -50,6 +50,12 @@ public sealed class EventLogOptions
     /// only the recent part of a large store.
     /// </summary>
     public Action<long, EventRecord>? OnRecovered { get; init; }
+    /// <summary>
+    /// <see cref="OnRecovered"/> gets only what ingest state needs (<see cref="EventSummaryCodec"/>:
+    /// received time, transport, flags, sender, host, source, batch mark), not the message and fields:
+    /// the open then skips most of each entry instead of decoding it (every entry's checksum is still verified).
+    /// </summary>
+    public bool RecoverSummariesOnly { get; init; }
     /// <summary>How far back (by received time) <see cref="OnRecovered"/> replays.</summary>
     public TimeSpan RecoverWindow { get; init; } = TimeSpan.FromDays(1);
     /// <summary>

@@ -51,4 +51,28 @@ public sealed class EventLogHooksTests
         Assert.Equal(Enumerable.Range(0, 12).Select(i => $"new {i}"), replayed);
         Assert.Equal(52, reopened.Count);
     }
+
+    [Fact]
+    public async Task Open_with_summaries_only_replays_sender_host_source_and_batch_marks_without_the_message()
+    {
+        using var store = new TempStore();
+        await using (var log = store.Open())
+        {
+            var e = TempStore.Event("first of a keyed batch", source: "ndjson");
+            e.Sender = "10.0.0.9:44100";
+            e.Batch = new BatchMark { Key = "k1", BodySha256 = [9, 9], Count = 1 };
+            await log.AppendAsync([e]);
+        }
+        var replayed = new List<EventRecord>();
+        var o = store.Options();
+        await using var reopened = EventLog.Open(new EventLogOptions
+        {
+            Directory = o.Directory, PageSizeBits = o.PageSizeBits, MemorySizeBits = o.MemorySizeBits, SegmentSizeBits = o.SegmentSizeBits,
+            MinFreeBytes = 0, RecoverSummariesOnly = true,
+            OnRecovered = (_, e) => replayed.Add(e),
+        });
+        var r = Assert.Single(replayed);
+        Assert.Equal(("10.0.0.9:44100", "h", "ndjson", "k1", 1), (r.Sender, r.Host, r.Source, r.Batch?.Key, r.Batch?.Count));
+        Assert.Null(r.Message);
+    }
 }
