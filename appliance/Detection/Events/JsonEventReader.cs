@@ -141,13 +141,11 @@ public sealed class JsonEventReader(JsonFlattening flattening)
                 var raw = json[(i + 1)..end];
                 EnsurePath(pathLength + raw.Length + 1);
                 var at = pathLength > 0 ? pathLength + 1 : 0;
-                var written = Decode(raw, escaped, _path.AsSpan(at, raw.Length));
+                var written = Name(raw, escaped, _path.AsSpan(at, raw.Length));
                 if (written < 0) return Fail(floor);
-                // Sigma names a field "as it appears in the log source" with spaces removed (Source Name → SourceName).
-                if (_path.AsSpan(at, written).Contains(' ')) written = RemoveSpaces(_path.AsSpan(at, written));
                 var member = _path.AsSpan(at, written);
-                if (member.SequenceEqual("#attributes")) nextSeparator = '_';
-                else if (!member.SequenceEqual("#text"))
+                if (written > 0 && member[0] == '#' && member.SequenceEqual("#attributes")) nextSeparator = '_';
+                else if (written == 0 || member[0] != '#' || !member.SequenceEqual("#text"))
                 {
                     if (pathLength > 0) _path[pathLength] = frame.Separator;
                     pathLength = at + written;
@@ -194,6 +192,31 @@ public sealed class JsonEventReader(JsonFlattening flattening)
             i += 2; // the backslash and the character it escapes (for \uXXXX the hex digits are plain bytes)
         }
         return -1;
+    }
+
+    /// <summary>A member name into <paramref name="into"/>: plain ASCII (nearly every name) widened in one pass; -1 on a bad escape.</summary>
+    private static int Name(ReadOnlySpan<byte> raw, bool escaped, Span<char> into)
+    {
+        var space = false;
+        var written = 0;
+        if (!escaped)
+        {
+            for (; written < raw.Length; written++)
+            {
+                var c = raw[written];
+                if (c >= 0x80) break;
+                space |= c == ' ';
+                into[written] = (char)c;
+            }
+        }
+        if (escaped || written < raw.Length)
+        {
+            written = Decode(raw, escaped, into);
+            if (written < 0) return -1;
+            space = into[..written].Contains(' ');
+        }
+        // Sigma names a field "as it appears in the log source" with spaces removed (Source Name → SourceName).
+        return space ? RemoveSpaces(into[..written]) : written;
     }
 
     /// <summary>A string's contents (between the quotes) as UTF-16 into <paramref name="into"/> (as long as the bytes); -1 on a bad escape.</summary>
