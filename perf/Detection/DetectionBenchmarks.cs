@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Redoubt.Detection.Engine;
-using Redoubt.Detection.LogSources;
-using Redoubt.Detection.Rules;
 using Redoubt.Storage.Events;
 
 namespace Redoubt.Perf.Detection;
@@ -28,17 +26,8 @@ public class DetectionBenchmarks
     public void Setup()
     {
         var data = SharedData();
-        var files = new[] { "rules", "rules-emerging-threats", "rules-threat-hunting" }
-            .SelectMany(f => RuleFolder.Read(Path.Combine(data, "sigma", f), f)).ToList();
-        // A subset keeps whole files in path order, spread over the folders (every k-th file).
-        var step = (double)files.Count / Rules;
-        var chosen = Enumerable.Range(0, Rules).Select(i => files[(int)(i * step)]).ToList();
-        var set = RuleSetBuilder.Build(LogSourceMap.Embedded(), chosen);
-        if (set.RuleCount != Rules) throw new InvalidOperationException($"{set.RuleCount} rules loaded, wanted {Rules}");
-        _evaluator = new Evaluator(set);
-        _events = Directory.GetFiles(Path.Combine(data, "agent-events", "otrf-security-datasets", "windows"), "*.json").Order()
-            .SelectMany(File.ReadLines).Where(l => l.Length > 0)
-            .Select(l => new EventRecord { Json = l, Format = "json", Source = "ingest" }).ToArray();
+        _evaluator = new Evaluator(RuleSubset.Build(data, Rules));
+        _events = RuleSubset.WindowsEvents(data);
         if (_events.Length != Events) throw new InvalidOperationException($"{_events.Length} events, the benchmark divides by {Events}");
         foreach (var e in _events) _evaluator.Evaluate(0, e, null); // warm the buffers
     }

@@ -63,6 +63,38 @@ public class LogSourceRoutingTests
     }
 
     [Fact]
+    public void A_syslog_message_is_the_message_field_as_well_as_the_keywords()
+    {
+        // Reported: `message|contains` did not fire on syslog lines the same text as a keyword matched —
+        // the MSG was only in redoubt.message and the keywords. Real OpenSSH lines through the real parser.
+        var lines = File.ReadLines(SharedData.PathOf("logs", "loghub", "OpenSSH", "OpenSSH_2k.log")).Take(200).ToList();
+        var events = lines.Select(l =>
+        {
+            var e = new Redoubt.Storage.Events.EventRecord { Source = "syslog" };
+            Redoubt.Parsing.SyslogParser.Parse(System.Text.Encoding.UTF8.GetBytes("<38>" + l), DateTimeOffset.UtcNow, TimeZoneInfo.Utc, e);
+            return e;
+        }).ToList();
+        Assert.All(events, e => Assert.Equal("sshd", e.App));
+        string Rule(string selection) => $$"""
+            title: invalid ssh user
+            logsource: { product: linux, service: sshd }
+            detection:
+            {{selection}}
+                condition: selection
+            """;
+        var byField = Load(Rule("    selection: { message|contains: 'Invalid user webmaster' }"));
+        var byKeyword = Load(Rule("    selection: ['Invalid user webmaster']"));
+        var fieldHits = events.Count(e => Fires(byField, e));
+        var keywordHits = events.Count(e => Fires(byKeyword, e));
+        Assert.Equal(lines.Count(l => l.Contains("Invalid user webmaster", StringComparison.OrdinalIgnoreCase)), keywordHits); // Sigma compares case-insensitively
+        Assert.True(keywordHits > 0);
+        Assert.Equal(keywordHits, fieldHits);
+        // The field is the MSG alone, not the header: a startswith sees the text after "sshd[pid]: ".
+        var prefix = Load(Rule("    selection: { message|startswith: 'Invalid user ' }"));
+        Assert.Equal(lines.Count(l => l.Contains("]: Invalid user ", StringComparison.OrdinalIgnoreCase)), events.Count(e => Fires(prefix, e)));
+    }
+
+    [Fact]
     public void Auditd_lines_over_syslog_are_read_into_fields()
     {
         var set = Load("""

@@ -24,7 +24,7 @@ public sealed class Evaluator
     private readonly ulong[] _ruleBits;
     private readonly ulong[] _applicable;
     private readonly int[] _active;
-    private readonly int _format, _app, _host, _message, _facility, _source;
+    private readonly int _format, _app, _host, _message, _messageField, _facility, _source;
     private long _sample;
 
     public RuleSet Set => _set;
@@ -35,9 +35,13 @@ public sealed class Evaluator
     public string IocLevel { get; set; } = "high";
     private readonly List<int> _iocSeen = [];
 
-    public Evaluator(RuleSet set)
+    /// <summary>Whether the literal indexes pick candidate sources and rules (false: every source's condition and every rule of its sources run; for tests and benchmarks).</summary>
+    public bool Prefilter { get; }
+
+    public Evaluator(RuleSet set, bool prefilter = true)
     {
         _set = set;
+        Prefilter = prefilter;
         _fields = new EventFields(set.Slots);
         _json = new JsonEventReader(set.Map.Json);
         _ctx = new MatchContext(_fields);
@@ -49,6 +53,7 @@ public sealed class Evaluator
         _app = Slot("redoubt.app");
         _host = Slot("redoubt.host");
         _message = Slot("redoubt.message");
+        _messageField = Slot("message");
         _facility = Slot("redoubt.facility");
         _source = Slot("redoubt.source");
     }
@@ -82,8 +87,12 @@ public sealed class Evaluator
             var rules = _set.Sources[_active[a]].Rules;
             for (var w = 0; w < rules.Length; w++) _applicable[w] |= rules[w];
         }
-        Array.Clear(_ruleBits);
-        _set.RuleIndex.Mark(_fields, _ruleBits);
+        if (Prefilter)
+        {
+            Array.Clear(_ruleBits);
+            _set.RuleIndex.Mark(_fields, _ruleBits);
+        }
+        else Array.Fill(_ruleBits, ulong.MaxValue);
         var ungated = _set.UngatedRules;
         for (var w = 0; w < _ruleBits.Length; w++)
         {
@@ -136,8 +145,12 @@ public sealed class Evaluator
     /// <summary>The log sources this event belongs to, into <see cref="_active"/>.</summary>
     private int Classify()
     {
-        Array.Clear(_sourceBits);
-        _set.SourceIndex.Mark(_fields, _sourceBits);
+        if (Prefilter)
+        {
+            Array.Clear(_sourceBits);
+            _set.SourceIndex.Mark(_fields, _sourceBits);
+        }
+        else Array.Fill(_sourceBits, ulong.MaxValue);
         _ctx.SlotOf = _set.IdentitySlots;
         var count = 0;
         var ungated = _set.UngatedSources;
@@ -178,6 +191,8 @@ public sealed class Evaluator
         if (record.Message is { } message)
         {
             if (_message >= 0) f.Add(_message, message, ValueKind.String);
+            // A syslog line's MSG is its `message` field too (a JSON event's own `message`, if any, is read from the JSON).
+            if (_messageField >= 0) f.Add(_messageField, message, ValueKind.String);
             if (f.CollectKeywords) f.Add(FieldNames.Keywords, message, ValueKind.String);
             if (record.Fields is null && Auditd.Looks(message)) Auditd.Read(message, f);
             else if (record.Fields is null && Sshd.Applies(record.App)) Sshd.Read(message, f);

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Json;
 
 namespace Redoubt.Detection.Events;
 
@@ -20,81 +19,258 @@ public sealed class JsonFlattening
 }
 
 /// <summary>
-/// Reads an agent event's JSON once into <see cref="EventFields"/>, keeping only the fields some rule
-/// needs (and, when keyword rules are loaded, every string value). Reuses its buffers.
+/// Reads an agent event's JSON (RFC 8259) once into <see cref="EventFields"/>, keeping only the
+/// fields some rule needs (and, when keyword rules are loaded, every string value). Reuses its buffers.
 /// </summary>
+/// <remarks>
+/// A scanner of its own rather than Utf8JsonReader: most of an event's bytes are values no rule
+/// reads (the rendered Message of a Windows event), and Utf8JsonReader validates every byte of every
+/// string, one at a time once a string has an escape (perf/RESULTS.md, 2026-12-04: it was most of
+/// the detection cost). This scanner finds where a skipped string ends with a vectorised search for
+/// its quote and decodes only the values it keeps. The structure is checked as strictly as before
+/// (a malformed event stops the read, the fields read so far stay); the insides of skipped values
+/// are not validated — ingestion has already rejected events that are not valid JSON objects.
+/// </remarks>
 public sealed class JsonEventReader(JsonFlattening flattening)
 {
+    /// <summary>Nesting limit, as Utf8JsonReader's MaxDepth was (and ingestion's).</summary>
+    private const int MaxDepth = 64;
+    /// <summary>Distinct field paths remembered with their slots; feeds have a few hundred, a hostile one must not grow memory.</summary>
+    private const int MaxCachedPaths = 4096;
+
+    private static readonly SearchValues<byte> QuoteOrBackslash = SearchValues.Create("\"\\"u8);
+
     private readonly string[][] _prefixes = flattening.StripPrefixes.Select(p => p.TrimEnd('.').Split('.')).ToArray();
     private readonly HashSet<string> _embedded = new(flattening.EmbeddedJson, StringComparer.OrdinalIgnoreCase);
     private byte[] _utf8 = new byte[8192];
     private char[] _path = new char[512];
-    private readonly Stack<Frame> _frames = new();
+    private Frame[] _frames = new Frame[16];
+    private int _frameCount;
 
-    private readonly record struct Frame(int BaseLength, char Separator);
+    // Path → slots, so a field name is looked up (case-insensitively, prefixes stripped) once per feed, not per event.
+    private readonly Dictionary<string, PathSlots> _paths = new(StringComparer.Ordinal);
+    private Dictionary<string, PathSlots>.AlternateLookup<ReadOnlySpan<char>> _pathLookup;
+    private FieldNames? _pathNames;
+    private int _pathNamesCount;
 
-    /// <summary>Reads <paramref name="json"/>; false when it is not a JSON object (the fields read so far stay).</summary>
+    private readonly record struct PathSlots(int Slot, int Stripped, bool Embedded);
+
+    private struct Frame
+    {
+        public int BaseLength;
+        public char Separator;
+        public bool Array;
+    }
+
+    /// <summary>Reads <paramref name="json"/>; false when it is not well-formed JSON (the fields read so far stay).</summary>
     public bool Read(string json, EventFields fields)
     {
         var max = Encoding.UTF8.GetMaxByteCount(json.Length);
         if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
         var length = Encoding.UTF8.GetBytes(json, _utf8);
-        return ReadUtf8(_utf8.AsSpan(0, length), fields, 0, depth: 0);
+        return Read(_utf8.AsSpan(0, length), fields);
     }
 
-    private bool ReadUtf8(ReadOnlySpan<byte> utf8, EventFields fields, int basePath, int depth)
+    /// <summary>Reads UTF-8 JSON; false when it is not well-formed JSON (the fields read so far stay).</summary>
+    public bool Read(ReadOnlySpan<byte> utf8, EventFields fields)
     {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
-        var frames = _frames;
-        var frameFloor = frames.Count;
+        if (!ReferenceEquals(_pathNames, fields.Names) || _pathNamesCount != fields.Names.Count)
+        {
+            _paths.Clear();
+            _pathLookup = _paths.GetAlternateLookup<ReadOnlySpan<char>>();
+            _pathNames = fields.Names;
+            _pathNamesCount = fields.Names.Count;
+        }
+        return Scan(utf8, fields, 0, depth: 0);
+    }
+
+    /// <summary>One JSON text; <paramref name="depth"/> counts embedded-JSON levels (only the outer event's fields are embedded).</summary>
+    private bool Scan(ReadOnlySpan<byte> json, EventFields fields, int basePath, int depth)
+    {
+        var floor = _frameCount;
         var pathLength = basePath;
         var nextSeparator = '.';
-        try
+        var i = Ws(json, 0);
+        while (true)
         {
-            while (reader.Read())
+            // A value starts at i.
+            if (i >= json.Length) return Fail(floor);
+            var b = json[i];
+            if (b == '{')
             {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject:
-                        frames.Push(new Frame(pathLength, nextSeparator));
-                        nextSeparator = '.';
-                        break;
-                    case JsonTokenType.StartArray:
-                        frames.Push(new Frame(pathLength, '.'));
-                        break;
-                    case JsonTokenType.EndObject:
-                    case JsonTokenType.EndArray:
-                        pathLength = frames.Pop().BaseLength;
-                        break;
-                    case JsonTokenType.PropertyName:
-                    {
-                        var frame = frames.Peek();
-                        pathLength = frame.BaseLength;
-                        var nameLength = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
-                        EnsurePath(pathLength + nameLength + 1);
-                        var at = pathLength > 0 ? pathLength + 1 : 0;
-                        var written = reader.CopyString(_path.AsSpan(at, nameLength));
-                        // Sigma names a field "as it appears in the log source" with spaces removed (Source Name → SourceName).
-                        if (_path.AsSpan(at, written).Contains(' ')) written = RemoveSpaces(_path.AsSpan(at, written));
-                        var name = _path.AsSpan(at, written);
-                        if (name.SequenceEqual("#attributes")) { nextSeparator = '_'; break; }
-                        if (name.SequenceEqual("#text")) break;
-                        if (pathLength > 0) _path[pathLength] = frame.Separator;
-                        pathLength = at + written;
-                        break;
-                    }
-                    default:
-                        Leaf(ref reader, fields, pathLength, depth);
-                        break;
-                }
+                if (_frameCount - floor == MaxDepth) return Fail(floor);
+                Push(pathLength, nextSeparator, array: false);
+                nextSeparator = '.';
+                i = Ws(json, i + 1);
+                if (i < json.Length && json[i] == '}') { i++; pathLength = Pop(); goto after; }
+                goto name;
             }
-            return true;
+            if (b == '[')
+            {
+                if (_frameCount - floor == MaxDepth) return Fail(floor);
+                Push(pathLength, '.', array: true);
+                i = Ws(json, i + 1);
+                if (i < json.Length && json[i] == ']') { i++; pathLength = Pop(); goto after; }
+                continue;
+            }
+            if (!Leaf(json, ref i, fields, pathLength, depth)) return Fail(floor);
+
+        after:
+            i = Ws(json, i);
+            if (_frameCount == floor) return i == json.Length || Fail(floor);
+            if (i >= json.Length) return Fail(floor);
+            b = json[i];
+            var inArray = _frames[_frameCount - 1].Array;
+            if (b == ',')
+            {
+                i = Ws(json, i + 1);
+                if (inArray) continue;
+                goto name;
+            }
+            if (b == (inArray ? (byte)']' : (byte)'}')) { i++; pathLength = Pop(); goto after; }
+            return Fail(floor);
+
+        name:
+            {
+                // A member name starts at i; the path becomes the object's path plus this name.
+                if (i >= json.Length || json[i] != '"') return Fail(floor);
+                var end = StringEnd(json, i + 1, out var escaped);
+                if (end < 0) return Fail(floor);
+                var frame = _frames[_frameCount - 1];
+                pathLength = frame.BaseLength;
+                var raw = json[(i + 1)..end];
+                EnsurePath(pathLength + raw.Length + 1);
+                var at = pathLength > 0 ? pathLength + 1 : 0;
+                var written = Name(raw, escaped, _path.AsSpan(at, raw.Length));
+                if (written < 0) return Fail(floor);
+                var member = _path.AsSpan(at, written);
+                if (written > 0 && member[0] == '#' && member.SequenceEqual("#attributes")) nextSeparator = '_';
+                else if (written == 0 || member[0] != '#' || !member.SequenceEqual("#text"))
+                {
+                    if (pathLength > 0) _path[pathLength] = frame.Separator;
+                    pathLength = at + written;
+                }
+                i = Ws(json, end + 1);
+                if (i >= json.Length || json[i] != ':') return Fail(floor);
+                i = Ws(json, i + 1);
+            }
         }
-        catch (JsonException)
+    }
+
+    private bool Fail(int floor)
+    {
+        _frameCount = floor;
+        return false;
+    }
+
+    private void Push(int baseLength, char separator, bool array)
+    {
+        if (_frameCount == _frames.Length) Array.Resize(ref _frames, _frames.Length * 2);
+        _frames[_frameCount++] = new Frame { BaseLength = baseLength, Separator = separator, Array = array };
+    }
+
+    private int Pop() => _frames[--_frameCount].BaseLength;
+
+    private static int Ws(ReadOnlySpan<byte> json, int i)
+    {
+        while (i < json.Length && json[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r') i++;
+        return i;
+    }
+
+    /// <summary>The index of the quote closing a string whose contents start at <paramref name="from"/>, or -1.</summary>
+    private static int StringEnd(ReadOnlySpan<byte> json, int from, out bool escaped)
+    {
+        escaped = false;
+        var i = from;
+        while (i < json.Length)
         {
-            while (frames.Count > frameFloor) frames.Pop();
-            return false;
+            var k = json[i..].IndexOfAny(QuoteOrBackslash);
+            if (k < 0) return -1;
+            i += k;
+            if (json[i] == '"') return i;
+            escaped = true;
+            i += 2; // the backslash and the character it escapes (for \uXXXX the hex digits are plain bytes)
         }
+        return -1;
+    }
+
+    /// <summary>A member name into <paramref name="into"/>: plain ASCII (nearly every name) widened in one pass; -1 on a bad escape.</summary>
+    private static int Name(ReadOnlySpan<byte> raw, bool escaped, Span<char> into)
+    {
+        var space = false;
+        var written = 0;
+        if (!escaped)
+        {
+            for (; written < raw.Length; written++)
+            {
+                var c = raw[written];
+                if (c >= 0x80) break;
+                space |= c == ' ';
+                into[written] = (char)c;
+            }
+        }
+        if (escaped || written < raw.Length)
+        {
+            written = Decode(raw, escaped, into);
+            if (written < 0) return -1;
+            space = into[..written].Contains(' ');
+        }
+        // Sigma names a field "as it appears in the log source" with spaces removed (Source Name → SourceName).
+        return space ? RemoveSpaces(into[..written]) : written;
+    }
+
+    /// <summary>A string's contents (between the quotes) as UTF-16 into <paramref name="into"/> (as long as the bytes); -1 on a bad escape.</summary>
+    private static int Decode(ReadOnlySpan<byte> raw, bool escaped, Span<char> into)
+    {
+        if (!escaped) return Encoding.UTF8.GetChars(raw, into);
+        var written = 0;
+        while (true)
+        {
+            var k = raw.IndexOf((byte)'\\');
+            // Runs end at a backslash, which is ASCII: never inside a multi-byte sequence.
+            written += Encoding.UTF8.GetChars(k < 0 ? raw : raw[..k], into[written..]);
+            if (k < 0) return written;
+            if (k + 1 >= raw.Length) return -1;
+            char c;
+            var used = 2;
+            switch (raw[k + 1])
+            {
+                case (byte)'"': c = '"'; break;
+                case (byte)'\\': c = '\\'; break;
+                case (byte)'/': c = '/'; break;
+                case (byte)'b': c = '\b'; break;
+                case (byte)'f': c = '\f'; break;
+                case (byte)'n': c = '\n'; break;
+                case (byte)'r': c = '\r'; break;
+                case (byte)'t': c = '\t'; break;
+                case (byte)'u':
+                    if (k + 6 > raw.Length || !TryHex(raw.Slice(k + 2, 4), out c)) return -1;
+                    used = 6;
+                    break;
+                default: return -1;
+            }
+            into[written++] = c;
+            raw = raw[(k + used)..];
+        }
+    }
+
+    private static bool TryHex(ReadOnlySpan<byte> hex, out char c)
+    {
+        var v = 0;
+        foreach (var h in hex)
+        {
+            var d = h switch
+            {
+                >= (byte)'0' and <= (byte)'9' => h - '0',
+                >= (byte)'a' and <= (byte)'f' => h - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => h - 'A' + 10,
+                _ => -1,
+            };
+            if (d < 0) { c = '\0'; return false; }
+            v = v * 16 + d;
+        }
+        c = (char)v;
+        return true;
     }
 
     private static int RemoveSpaces(Span<char> name)
@@ -109,54 +285,67 @@ public sealed class JsonEventReader(JsonFlattening flattening)
         if (length > _path.Length) Array.Resize(ref _path, Math.Max(length, _path.Length * 2));
     }
 
-    private void Leaf(ref Utf8JsonReader reader, EventFields fields, int pathLength, int depth)
+    /// <summary>A scalar value at <paramref name="i"/>: kept when some slot (or keywords, or embedded JSON) wants it; <paramref name="i"/> moves past it.</summary>
+    private bool Leaf(ReadOnlySpan<byte> json, ref int i, EventFields fields, int pathLength, int depth)
     {
-        var names = fields.Names;
-        var path = _path.AsSpan(0, pathLength);
-        var found = names.TryGet(path, out var slot);
-        var stripped = Strip(path);
-        var foundStripped = stripped.Length != path.Length && names.TryGet(stripped, out var strippedSlot) && (!found || strippedSlot != slot)
-            ? strippedSlot : -1;
-        var keyword = fields.CollectKeywords && reader.TokenType == JsonTokenType.String;
-        var embedded = reader.TokenType == JsonTokenType.String && _embedded.Count > 0 && depth == 0 && IsEmbedded(path, stripped);
-        if (!found && foundStripped < 0 && !keyword && !embedded) return;
-
-        int start, length;
-        ValueKind kind;
-        switch (reader.TokenType)
+        var b = json[i];
+        if (b == '"')
         {
-            case JsonTokenType.String:
-            {
-                var max = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
-                length = reader.CopyString(fields.Reserve(max));
-                start = fields.Commit(length);
-                kind = ValueKind.String;
-                break;
-            }
-            case JsonTokenType.Number:
-            {
-                var raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan;
-                var span = fields.Reserve(raw.Length);
-                for (var i = 0; i < raw.Length; i++) span[i] = (char)raw[i];
-                length = raw.Length;
-                start = fields.Commit(length);
-                kind = ValueKind.Number;
-                break;
-            }
-            case JsonTokenType.True:
-                "true".CopyTo(fields.Reserve(4)); length = 4; start = fields.Commit(4); kind = ValueKind.Bool;
-                break;
-            case JsonTokenType.False:
-                "false".CopyTo(fields.Reserve(5)); length = 5; start = fields.Commit(5); kind = ValueKind.Bool;
-                break;
-            default:
-                start = fields.Commit(0); length = 0; kind = ValueKind.Null;
-                break;
+            var end = StringEnd(json, i + 1, out var escaped);
+            if (end < 0) return false;
+            var raw = json[(i + 1)..end];
+            i = end + 1;
+            var slots = Resolve(pathLength);
+            var keyword = fields.CollectKeywords;
+            var embedded = slots.Embedded && depth == 0;
+            if (slots.Slot < 0 && slots.Stripped < 0 && !keyword && !embedded) return true;
+            var length = Decode(raw, escaped, fields.Reserve(raw.Length));
+            if (length < 0) return false;
+            var start = fields.Commit(length);
+            Link(fields, slots, start, length, ValueKind.String);
+            if (keyword) fields.Link(FieldNames.Keywords, start, length, ValueKind.String);
+            if (embedded) ReadEmbedded(fields, start, length, pathLength, depth);
+            return true;
         }
-        if (found) LinkWithAlias(fields, slot, start, length, kind);
-        if (foundStripped >= 0) LinkWithAlias(fields, foundStripped, start, length, kind);
-        if (keyword) fields.Link(FieldNames.Keywords, start, length, kind);
-        if (embedded) ReadEmbedded(fields, start, length, pathLength, depth);
+        if (b is (byte)'-' or >= (byte)'0' and <= (byte)'9')
+        {
+            var from = i;
+            while (i < json.Length && json[i] is >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'+' or (byte)'.' or (byte)'e' or (byte)'E') i++;
+            var slots = Resolve(pathLength);
+            if (slots.Slot < 0 && slots.Stripped < 0) return true;
+            var raw = json[from..i];
+            var span = fields.Reserve(raw.Length);
+            for (var k = 0; k < raw.Length; k++) span[k] = (char)raw[k];
+            Link(fields, slots, fields.Commit(raw.Length), raw.Length, ValueKind.Number);
+            return true;
+        }
+        ReadOnlySpan<byte> literal;
+        ValueKind kind;
+        switch (b)
+        {
+            case (byte)'t': literal = "true"u8; kind = ValueKind.Bool; break;
+            case (byte)'f': literal = "false"u8; kind = ValueKind.Bool; break;
+            case (byte)'n': literal = "null"u8; kind = ValueKind.Null; break;
+            default: return false;
+        }
+        if (!json[i..].StartsWith(literal)) return false;
+        i += literal.Length;
+        var s = Resolve(pathLength);
+        if (s.Slot < 0 && s.Stripped < 0) return true;
+        if (kind == ValueKind.Null) Link(fields, s, fields.Commit(0), 0, kind);
+        else
+        {
+            var text = b == 't' ? "true" : "false";
+            text.CopyTo(fields.Reserve(text.Length));
+            Link(fields, s, fields.Commit(text.Length), text.Length, kind);
+        }
+        return true;
+    }
+
+    private static void Link(EventFields fields, PathSlots slots, int start, int length, ValueKind kind)
+    {
+        if (slots.Slot >= 0) LinkWithAlias(fields, slots.Slot, start, length, kind);
+        if (slots.Stripped >= 0) LinkWithAlias(fields, slots.Stripped, start, length, kind);
     }
 
     private static void LinkWithAlias(EventFields fields, int slot, int start, int length, ValueKind kind)
@@ -164,6 +353,21 @@ public sealed class JsonEventReader(JsonFlattening flattening)
         fields.Link(slot, start, length, kind);
         var alias = fields.Names.AliasOf(slot);
         if (alias >= 0) fields.Link(alias, start, length, kind);
+    }
+
+    /// <summary>The slots of the current path: its own, the one of its stripped form (if another), whether it holds embedded JSON.</summary>
+    private PathSlots Resolve(int pathLength)
+    {
+        var path = _path.AsSpan(0, pathLength);
+        if (_pathLookup.TryGetValue(path, out var cached)) return cached;
+        var names = _pathNames!;
+        var found = names.TryGet(path, out var slot);
+        var stripped = Strip(path);
+        var strippedSlot = stripped.Length != path.Length && names.TryGet(stripped, out var s) && (!found || s != slot) ? s : -1;
+        var embedded = _embedded.Count > 0 && IsEmbedded(path, stripped);
+        var result = new PathSlots(found ? slot : -1, strippedSlot, embedded);
+        if (_paths.Count < MaxCachedPaths) _paths[path.ToString()] = result;
+        return result;
     }
 
     private bool IsEmbedded(ReadOnlySpan<char> path, ReadOnlySpan<char> stripped)
@@ -178,9 +382,13 @@ public sealed class JsonEventReader(JsonFlattening flattening)
         var text = fields.RawText(start, length);
         var trimmed = text.TrimStart();
         if (trimmed.Length == 0 || trimmed[0] != '{') return;
-        var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)]; // rare feed shape: clarity over pooling
-        var n = Encoding.UTF8.GetBytes(text, bytes);
-        ReadUtf8(bytes.AsSpan(0, n), fields, pathLength, depth + 1);
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(text, bytes);
+            Scan(bytes.AsSpan(0, n), fields, pathLength, depth + 1);
+        }
+        finally { ArrayPool<byte>.Shared.Return(bytes); }
     }
 
     /// <summary>The path with the first matching strip prefix removed, or the path itself.</summary>

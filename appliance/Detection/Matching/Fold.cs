@@ -20,8 +20,10 @@ public static class Fold
 
     public static void Span(ReadOnlySpan<char> source, Span<char> destination)
     {
+        // ASCII (nearly every value) folds vectorised; the invariant lower case of an ASCII letter is its ASCII lower case.
+        System.Text.Ascii.ToLower(source, destination, out var done);
         var table = Table;
-        for (var i = 0; i < source.Length; i++) destination[i] = table[source[i]];
+        for (var i = done; i < source.Length; i++) destination[i] = table[source[i]];
     }
 
     public static string String(string s)
