@@ -15,9 +15,11 @@
 #   5. bounded fuzz of the syslog framer, header parser and payload decoders (perf/Fuzz, mutated real lines)
 #   6. soak: the real appliance under constant moderate NDJSON load with a dashboard polling; RSS, handles,
 #      latency at start vs end, every acknowledged event looked for in the store
-#   7. scale (1M and 10M events): store written fast, event log open after kill -9, the appliance started on
-#      it, API latency (events search, dashboard, alerts) vs the same lookups in SQLite, memory per event and
-#      per graph edge, kill -9 -> healthy again
+#   7. scale, 1M events: store written fast, event log open after kill -9, the appliance started on it, API
+#      latency (events search, dashboard, alerts) vs the same lookups in SQLite, memory per event and per graph
+#      edge, kill -9 -> healthy again
+#   8. scale, 10M events (only with SCALE_10M=1 or STEPS=...,scale-10m): the same at 10M. Not in the default
+#      run: writing the store and replaying it into the graph alone take longer than the 20-minute budget here.
 #
 #   STEPS=fuzz,soak perf/run.sh   # only the named steps (load, detection, graph, recovery-graph,
 #                                 # recovery-replay, fuzz, soak, scale-1m, scale-10m); the section says which ran
@@ -81,10 +83,12 @@ step detection 180 $perf --filter '*DetectionBenchmarks*' --exporters github --a
 step graph 280 $perf graph-bench --small
 step recovery-graph 120 $perf store-recovery graph --edges 1000000
 step recovery-replay 90 $perf store-recovery replay --events 200000
-step fuzz 120 dotnet perf/Fuzz/bin/Release/net10.0/Fuzz.dll 1000000000 "$(date +%s)" 1.5
-step soak 260 $perf soak --data "$shared" --rules "$shared/sigma" --minutes 3 --rate 1000 --window 20 --out "$out/soak.md"
-step scale-1m 300 $perf scale --data "$shared" --rules "$shared/sigma" --events 1000000 --requests 30 --sqlite --out "$out/scale-1m.md"
-step scale-10m 900 $perf scale --data "$shared" --rules "$shared/sigma" --events 10000000 --requests 20 --sqlite --out "$out/scale-10m.md"
+step fuzz 100 dotnet perf/Fuzz/bin/Release/net10.0/Fuzz.dll 1000000000 "$(date +%s)" 1
+step soak 200 $perf soak --data "$shared" --rules "$shared/sigma" --minutes 2 --rate 1000 --window 20 --out "$out/soak.md"
+step scale-1m 420 $perf scale --data "$shared" --rules "$shared/sigma" --events 1000000 --requests 20 --sqlite --out "$out/scale-1m.md"
+if [ -n "${SCALE_10M:-}" ] || [[ ",${STEPS:-}," == *",scale-10m,"* ]]; then
+  step scale-10m 1500 $perf scale --data "$shared" --rules "$shared/sigma" --events 10000000 --requests 20 --sink-wait 300 --sqlite --out "$out/scale-10m.md"
+fi
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date -u +%s) - started ))
 
@@ -141,7 +145,7 @@ if ran("fuzz"):
          "Zero exceptions expected; any broken invariant fails the step with its input in base64.\n")
   s.append("```\n" + (f or "(no result line)") + "\n```\n")
 if ran("soak"):
-  s.append(f"\n### Soak: constant moderate load against the real appliance (`soak --minutes 3 --rate 1000`: {status('soak')})\n")
+  s.append(f"\n### Soak: constant moderate load against the real appliance (`soak --minutes 2 --rate 1000`: {status('soak')})\n")
   s.append(read(f"{out}/soak.md") or "(no figures: see the failure above)\n")
 for size in ("1m", "10m"):
   if ran("scale-" + size):
