@@ -8,9 +8,9 @@ using Redoubt.Perf.Load;
 namespace Redoubt.Perf.Soak;
 
 /// <summary>
-/// `Redoubt.Perf soak --data SHARED [--minutes 3] [--rate 1000] [--window 20] [--rules DIR] [--out FILE]`:
+/// `Redoubt.Perf soak --data SHARED [--minutes 3] [--rate 1000] [--window 20] [--in-flight 4] [--rules DIR] [--out FILE]`:
 /// the real appliance (all shared Sigma rules with --rules) under constant moderate load for N minutes:
-/// HTTP NDJSON at a paced rate (the real message mix, each line numbered), 2 requests in flight, while a
+/// HTTP NDJSON at a paced rate (the real message mix, each line numbered), 4 requests in flight, while a
 /// console's dashboard polls (stats + alert counts every 5 s). Every window it samples RSS, open handles,
 /// threads, ack latency and dashboard latency; at the end every acknowledged line is looked for in the
 /// store (GET /api/v1/export) by its number. Exit 1 when an acknowledged event is missing.
@@ -33,6 +33,7 @@ public static class SoakBench
         var minutes = double.Parse(Opt(args, "--minutes") ?? "3", Inv);
         var rate = double.Parse(Opt(args, "--rate") ?? "1000", Inv);
         var windowS = double.Parse(Opt(args, "--window") ?? "20", Inv);
+        var inFlight = int.Parse(Opt(args, "--in-flight") ?? "4", Inv);
         var rules = Opt(args, "--rules");
         var dll = Path.GetFullPath(Opt(args, "--dll") ?? "appliance/bin/Release/net10.0/redoubt.dll");
         var outFile = Opt(args, "--out");
@@ -50,9 +51,9 @@ public static class SoakBench
         var duration = TimeSpan.FromMinutes(minutes);
         using var stop = new CancellationTokenSource(duration);
 
-        var senders = Enumerable.Range(0, 2).Select(c => Task.Run(async () =>
+        var senders = Enumerable.Range(0, inFlight).Select(c => Task.Run(async () =>
         {
-            var pacer = new Pacer(rate / 2);
+            var pacer = new Pacer(rate / inFlight);
             for (long m = 0; !stop.IsCancellationRequested; m++)
             {
                 try { await pacer.WaitForAsync(m * Batch, stop.Token); }
@@ -127,10 +128,11 @@ public static class SoakBench
         var rows = new List<(string, string, string, string)>
         {
             ("load", "offered, acknowledged", $"{ackedCount / sent:N0} events/s for {sent / 60:F1} min",
-                $"HTTP NDJSON, {Batch} lines per POST, 2 in flight, paced at {rate:N0}/s; the real message mix, each line numbered; a dashboard poll (stats + 5 alert counts) every 5 s; {(rules is null ? "no rules" : "all shared Sigma rules")}"),
+                $"HTTP NDJSON, {Batch} lines per POST, {inFlight} in flight, paced at {rate:N0}/s; the real message mix, each line numbered; a dashboard poll (stats + 5 alert counts) every 5 s; {(rules is null ? "no rules" : "all shared Sigma rules")}"),
             ("acked events all stored", "acknowledged / found in the store / missing", $"{ackedCount:N0} / {present:N0} / **{missing:N0}**",
                 $"read back through GET /api/v1/export, each line's number ticked off; {failedPosts} POSTs failed or were refused"),
-            ("RSS", "first window → last window", $"{first.Rss / 1e6:F0} → {last.Rss / 1e6:F0} MB", $"max {windows.Max(w => w.Rss) / 1e6:F0} MB; {first.Events:N0} → {last.Events:N0} events stored"),
+            ("RSS", "first window → last window", $"{first.Rss / 1e6:F0} → {last.Rss / 1e6:F0} MB",
+                $"max {windows.Max(w => w.Rss) / 1e6:F0} MB; {first.Events:N0} → {last.Events:N0} events stored ({(last.Rss - first.Rss) / (double)Math.Max(1, last.Events - first.Events):F0} B of RSS growth per event stored meanwhile)"),
             ("open handles", "first → last", $"{first.Handles} → {last.Handles}", $"/proc/PID/fd; max {windows.Max(w => w.Handles)}; threads {first.Threads} → {last.Threads}"),
             ("NDJSON ack latency", "p50 / p99, first window → last window", $"{Pct(first.AckMs, 50)} / {Pct(first.AckMs, 99)} → {Pct(last.AckMs, 50)} / {Pct(last.AckMs, 99)} ms",
                 $"{windowS:F0}-s windows ({first.AckMs.Count} and {last.AckMs.Count} POSTs); the ack comes after the durable commit, so it is also send → queryable"),
