@@ -85,7 +85,7 @@ step recovery-graph 120 $perf store-recovery graph --edges 1000000
 step recovery-replay 90 $perf store-recovery replay --events 200000
 step fuzz 100 dotnet perf/Fuzz/bin/Release/net10.0/Fuzz.dll 1000000000 "$(date +%s)" 1
 step soak 200 $perf soak --data "$shared" --rules "$shared/sigma" --minutes 2 --rate 1000 --window 20 --out "$out/soak.md"
-step scale-1m 420 $perf scale --data "$shared" --rules "$shared/sigma" --events 1000000 --requests 20 --sqlite --out "$out/scale-1m.md"
+step scale-1m 600 $perf scale --data "$shared" --rules "$shared/sigma" --events 1000000 --requests 20 --sqlite --out "$out/scale-1m.md"
 if [ -n "${SCALE_10M:-}" ] || [[ ",${STEPS:-}," == *",scale-10m,"* ]]; then
   step scale-10m 1500 $perf scale --data "$shared" --rules "$shared/sigma" --events 10000000 --requests 20 --sink-wait 300 --sqlite --out "$out/scale-10m.md"
 fi
