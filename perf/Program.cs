@@ -19,4 +19,9 @@ if (args is ["crash-loop", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.Ev
 if (args is ["time-index", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.EventLogBench.TimeIndexBench.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
 if (args is ["recovery", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.EventLogBench.RecoveryBench.RunAsync(args[1..]).GetAwaiter().GetResult(); return; }
 if (args is ["write-synthetic", ..]) { Environment.ExitCode = Redoubt.Perf.Storage.EventLogBench.RecoveryBench.WriteChildAsync(args[1..]).GetAwaiter().GetResult(); return; }
+// API latency, recovery and memory at scale (issue 9 item 4); the soak run.
+if (args is ["scale", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.ScaleBench.Run(args[1..]); return; }
+if (args is ["write-scale", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.ScaleBench.WriteChildAsync(args[1..]).GetAwaiter().GetResult(); return; }
+if (args is ["decode-probe", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.DecodeProbe.Run(args[1..]); return; }
+if (args is ["soak", ..]) { Environment.ExitCode = Redoubt.Perf.Soak.SoakBench.Run(args[1..]); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

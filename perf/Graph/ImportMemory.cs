@@ -73,7 +73,7 @@ public static class ImportMemory
             WriteCsv(file, rows, hosts);
             var bytes = new FileInfo(file).Length;
             System.Console.WriteLine($"file: {rows:N0} rows, {bytes / 1e6:F1} MB ({dll})");
-            await using var app = await ApplianceUnderTest.StartAsync(dll, ["--Import:MaxBytes=" + Math.Max(bytes + 1, 64L << 20), .. extra], timeout);
+            await using var app = await ApplianceUnderTest.StartAsync(dll, ["--Import:MaxBytes=" + Math.Max(bytes + 1, 64L << 20), .. extra], httpTimeout: timeout);
             await Task.Delay(2_000); // start-up settles (first sink passes, JIT)
             var before = Memory(app.Pid);
             System.Console.WriteLine($"before: RSS {Mb(before.Rss)}, peak {Mb(before.Peak)}");

@@ -81,7 +81,7 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
 
     private static async Task WaitHealthyAsync(ApplianceUnderTest app)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var deadline = DateTime.UtcNow.AddSeconds(300); // a 10M-event store on a shared machine
         while (DateTime.UtcNow < deadline)
         {
             if (app._process.HasExited) throw new InvalidOperationException($"appliance exited with {app._process.ExitCode}:\n{app.Output}");
@@ -101,10 +101,11 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
         return psi;
     }
 
-    /// <summary>Makes the token, starts the appliance and waits (up to 120 s: the machine is shared) for /healthz.</summary>
-    public static async Task<ApplianceUnderTest> StartAsync(string dll, IEnumerable<string> extraArgs, TimeSpan? httpTimeout = null)
+    /// <summary>Makes the token, starts the appliance and waits (up to 300 s: the machine is shared) for /healthz.</summary>
+    public static async Task<ApplianceUnderTest> StartAsync(string dll, IEnumerable<string> extraArgs, string? existingDataDir = null, TimeSpan? httpTimeout = null)
     {
-        var dataDir = Directory.CreateTempSubdirectory("redoubt-load-").FullName;
+        // An existing data directory (a store written beforehand) stays when the appliance is disposed.
+        var dataDir = existingDataDir ?? Directory.CreateTempSubdirectory("redoubt-load-").FullName;
         var psi = Psi(dll, dataDir);
         foreach (var a in (string[])["token", "create", "--data", dataDir, "--name", "perf-load", "--scopes", "admin", "--days", "1"]) psi.ArgumentList.Add(a);
         using (var cli = Process.Start(psi)!)
@@ -113,7 +114,7 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
             var stderr = await cli.StandardError.ReadToEndAsync();
             await cli.WaitForExitAsync();
             if (cli.ExitCode != 0) throw new InvalidOperationException($"redoubt token create exited with {cli.ExitCode}: {stdout}{stderr}");
-            var app = new ApplianceUnderTest(dll, dataDir, owns: true, stdout.Trim(), extraArgs, httpTimeout);
+            var app = new ApplianceUnderTest(dll, dataDir, owns: existingDataDir is null, stdout.Trim(), extraArgs, httpTimeout);
             try { await WaitHealthyAsync(app); }
             catch { await app.DisposeAsync(); throw; }
             return app;
@@ -162,6 +163,12 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
                 return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
         return 0;
     }
+
+    /// <summary>Open file descriptors of the appliance (sockets, FASTER segments, pipes), from /proc.</summary>
+    public int OpenHandles() => Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
+
+    /// <summary>Threads of the appliance, from /proc.</summary>
+    public int Threads() => Directory.GetDirectories($"/proc/{_process.Id}/task").Length;
 
     private static readonly HashSet<int> HandedOut = [];
 
