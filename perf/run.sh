@@ -10,7 +10,9 @@
 #      offered rate, RELP, forward, NDJSON, send -> queryable latency; against the real appliance
 #      process with all shared Sigma rules loaded
 #   2. detection cost per event vs rule count (BenchmarkDotNet, 100 / 1000 / all rules)
-#   3. graph engine vs SQLite recursive CTE, --small (100k nodes / 1M edges)
+#   3. graph engine vs SQLite recursive CTE, --small (100k nodes / 1M edges); the full size
+#      (`graph-bench` without --small, 1M nodes / 10M edges) takes ~18 min alone on this shared
+#      machine, so it is run by hand (perf/RESULTS.md has its command and figures)
 #   4. graph store recovery, 1M edges; replay of 200k events into an empty graph
 #   5. bounded fuzz of the syslog framer, header parser and payload decoders (perf/Fuzz, mutated real lines)
 #   6. soak: the real appliance under constant moderate NDJSON load with a dashboard polling; RSS, handles,
