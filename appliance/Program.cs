@@ -124,7 +124,8 @@ public static class Program
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
         var clock = TimeProvider.System;
-        var tls = TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock);
+        var timeline = new StartupTimeline();
+        var tls = timeline.Time("tls", () => TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock));
         builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
         var ingest = options.Ingest;
         // State kept beside the log and rebuilt from its recent part at open: last-seen times of
@@ -133,26 +134,26 @@ public static class Program
         var keys = new IdempotencyKeys(ingest.IdempotencyKeyLifetime, ingest.MaxIdempotencyKeys, ingest.MaxIdempotencyIds, clock);
         var recoverWindow = TimeSpan.FromTicks(Math.Max(ingest.IdempotencyKeyLifetime.Ticks, Math.Min(ingest.RecoverSourcesFor.Ticks, ingest.ForgetSourceAfter.Ticks)));
         // Opened when first resolved (RunAsync does that before the host starts), with the host's logger.
-        builder.Services.AddSingleton(sp => EventLog.Open(EventLogOptionsFrom(options, sp.GetRequiredService<ILoggerFactory>(),
-            onRecovered: (id, e) => { sources.Restore(e); keys.Observe(id, e); }, onCommitted: keys.Observe, recoverWindow: recoverWindow)));
+        builder.Services.AddSingleton(sp => timeline.Time("event log", () => EventLog.Open(EventLogOptionsFrom(options, sp.GetRequiredService<ILoggerFactory>(),
+            onRecovered: (id, e) => { sources.Restore(e); keys.Observe(id, e); }, onCommitted: keys.Observe, recoverWindow: recoverWindow))));
         builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<EventLog>());
         builder.Services.AddSingleton<RetentionJob>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
         var registry = new ListenerRegistry(sources);
         var ndjson = new NdjsonListener(registry.Add(new ListenerState("ingest", "http-ndjson", httpBind.ToString()) { Status = "listening" }));
         // Users, sessions, tokens, alerts and settings: durable on ack, checkpointed, replayed at start.
-        var state = OpenState(options.DataDir);
+        var state = timeline.Time("state store", () => OpenState(options.DataDir));
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<StateStore>());
         AccessSetup.AddServices(builder.Services, options.Access);
         // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
         // address it covers; the sink replays what came after on start.
-        var graph = GraphStore.Open(new GraphStoreOptions
+        var graph = timeline.Time("graph store", () => GraphStore.Open(new GraphStoreOptions
         {
             Directory = Path.Combine(options.DataDir, "graph"),
             MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
             IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
-        });
+        }));
         builder.Services.AddSingleton(graph);
         // Declarative extraction rules (shipped YAML, replaced or extended from /etc/redoubt/extraction).
         var extraction = ExtractionSetup.Load(options.Graph);
@@ -207,7 +208,7 @@ public static class Program
             k.Limits.RequestHeadersTimeout = options.HttpLimits.RequestHeadersTimeout;
         });
 
-        var app = builder.Build();
+        var app = timeline.Time("host", builder.Build);
         app.Services.GetRequiredService<DataDirLock>(); // resolved, so the host owns it and unlocks it on dispose
         ConsoleFiles.UseSecurityHeaders(app);
         // After routing, before any endpoint: access is checked against the matched endpoint's metadata.
@@ -230,9 +231,9 @@ public static class Program
         if (options.Appliance.SetupCodeFile is { Length: > 0 } setupCodeFile)
             SetupCodeFile.Attach(app, app.Services.GetRequiredService<SetupCode>(), setupCodeFile);
         app.Lifetime.ApplicationStarted.Register(() =>
-            app.Logger.LogInformation("redoubt ready: console https://{Http}/ , data in {Data}, {Events} events stored; TLS certificate {Cert} ({Kind}, SHA-256 {Fingerprint})",
+            app.Logger.LogInformation("redoubt ready: console https://{Http}/ , data in {Data}, {Events} events stored; TLS certificate {Cert} ({Kind}, SHA-256 {Fingerprint}); {Started}",
                 httpBind, Path.GetFullPath(options.DataDir), app.Services.GetRequiredService<EventLog>().Count, tls.Source, tls.SelfSigned ? "self-signed" : "installed",
-                TlsCertificate.Fingerprint(tls.Certificate)));
+                TlsCertificate.Fingerprint(tls.Certificate), timeline.Describe()));
         return app;
     }
 

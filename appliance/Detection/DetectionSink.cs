@@ -19,6 +19,7 @@ public sealed class DetectionSink : CheckpointedSink, IDetectionHitSink
     private readonly AlertStore _alerts;
     private readonly IocService _iocs;
     private readonly CorrelationEngine _correlation;
+    private CorrelationSnapshot? _pendingRestore;
     private readonly string _iocLevel;
     private readonly List<DetectionHit> _hits = [];
     private readonly List<DetectionHit> _fired = [];
@@ -38,13 +39,16 @@ public sealed class DetectionSink : CheckpointedSink, IDetectionHitSink
         _iocs = iocs;
         _iocLevel = options.IocLevel;
         _correlation = new CorrelationEngine(options.Correlation);
-        if (alerts.RestoreCorrelation() is { } snapshot) _correlation.Restore(snapshot, engine.Current);
+        // Restored against the rules at the first event: the rules may still be compiling while the
+        // appliance starts (DetectionEngine), and a checkpoint before then keeps the snapshot as it was.
+        _pendingRestore = alerts.RestoreCorrelation();
         alerts.SnapshotCorrelation = () =>
         {
+            if (_pendingRestore is { } pending) return pending;
             _lastSnapshotSequence = _correlation.Sequence;
             return _correlation.Snapshot();
         };
-        alerts.CorrelationChanged = () => _correlation.Sequence != _lastSnapshotSequence;
+        alerts.CorrelationChanged = () => _pendingRestore is null && _correlation.Sequence != _lastSnapshotSequence;
     }
 
     public override string Name => "detection";
@@ -68,6 +72,11 @@ public sealed class DetectionSink : CheckpointedSink, IDetectionHitSink
     protected override void ApplyToStore(in StoredEvent stored)
     {
         var set = _engine.Current;
+        if (_pendingRestore is { } snapshot)
+        {
+            _correlation.Restore(snapshot, set);
+            _pendingRestore = null;
+        }
         if (_evaluator?.Set != set)
         {
             _evaluator = new Evaluator(set) { IocLevel = _iocLevel };
