@@ -6,7 +6,12 @@
 window.RedoubtSession = (() => {
   let session = null;
 
+  // Once: the sign-out button and a poll answered 401 both come here, and a second navigation to the
+  // same page aborts the first one under way.
+  let leaving = false;
   function toSignIn() {
+    if (leaving) return;
+    leaving = true;
     location.assign('/login.html');
   }
 
@@ -66,6 +71,7 @@ window.RedoubtSession = (() => {
     del: (path) => request('DELETE', path),
     send: (method, path, raw, type) => request(method, path, { raw, type }),
     current: () => session,
+    toSignIn,
     isAdmin: () => !!session && Array.isArray(session.scopes) && session.scopes.includes('admin'),
   };
 })();

@@ -229,7 +229,7 @@ window.RedoubtUI = (() => {
     const out = button('Sign out', null, 'nav-signout');
     out.addEventListener('click', async () => {
       try { await S.post('/api/v1/auth/logout'); } catch (_) { /* signed out either way */ }
-      location.assign('/login.html');
+      S.toSignIn();
     });
     nav.appendChild(out);
     S.ready.then((s) => {
