@@ -54,17 +54,6 @@ public static class InventoryReader
         }
     }
 
-    /// <summary>JSON when the first non-blank character opens an array or object; CSV otherwise.</summary>
-    public static bool LooksLikeJson(string text)
-    {
-        foreach (var c in text)
-        {
-            if (char.IsWhiteSpace(c) || c == '\uFEFF') continue;
-            return c is '[' or '{';
-        }
-        return false;
-    }
-
     /// <summary>
     /// Reads <paramref name="body"/> to its end (or the stopping error). Errors of the stream itself (a
     /// body over the server's limit, a client gone) are thrown, not yielded.
@@ -81,15 +70,16 @@ public static class InventoryReader
             var (found, isJson) = FirstByte(result.Buffer);
             pipe.AdvanceTo(result.Buffer.Start, found ? result.Buffer.Start : result.Buffer.End);
             if (found) return isJson;
-            if (result.IsCompleted) return false;
+            // Blank to the end, or for longer than any header: not JSON (the CSV reader says what it is).
+            if (result.IsCompleted || result.Buffer.Length > 64 * 1024) return false;
         }
     }
 
     private static (bool Found, bool IsJson) FirstByte(ReadOnlySequence<byte> buffer)
     {
         var reader = new SequenceReader<byte>(buffer);
-        if (reader.IsNext([0xEF, 0xBB, 0xBF], advancePast: true)) { }
-        else if (buffer.Length < 3 && buffer.Length > 0 && buffer.First.Span[0] == 0xEF) return (false, false);
+        // A UTF-8 BOM is skipped; the first bytes of one, not yet all there, wait for more.
+        if (!reader.IsNext([0xEF, 0xBB, 0xBF], advancePast: true) && buffer.Length is > 0 and < 3 && buffer.FirstSpan[0] == 0xEF) return (false, false);
         while (reader.TryRead(out var b))
             if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')) return (true, b is (byte)'[' or (byte)'{');
         return (false, false);
