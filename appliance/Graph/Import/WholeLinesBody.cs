@@ -1,3 +1,5 @@
+using Redoubt.Ingest.Http;
+
 namespace Redoubt.Graph.Import;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Redoubt.Graph.Import;
 /// a whole one. <see cref="Cut"/> says why it ended early. A line longer than the hold-back buffer is
 /// passed on as it comes (it is over the row limit anyway, and refused there).
 /// </summary>
-public sealed class WholeLinesBody(Stream inner) : Stream
+public sealed class WholeLinesBody(Stream inner) : ReadOnlyBodyStream
 {
     private readonly byte[] _tail = new byte[64 * 1024];
     private int _tailLength;
@@ -64,17 +66,5 @@ public sealed class WholeLinesBody(Stream inner) : Stream
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("the request body is read asynchronously");
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -20,7 +20,7 @@ public sealed class IngestBusyException() : Exception("the store is busy");
 /// <see cref="BodyTooLargeException"/> or <see cref="IngestBusyException"/> from a read, which
 /// the endpoint turns into 413 or 503.
 /// </summary>
-public sealed class IngestBody : Stream
+public sealed class IngestBody : ReadOnlyBodyStream
 {
     private readonly WireCounter _wire;
     private readonly Stream _decoded;
@@ -78,19 +78,7 @@ public sealed class IngestBody : Stream
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -104,7 +92,7 @@ public sealed class IngestBody : Stream
     }
 
     /// <summary>Counts the bytes read from the request (the framework owns and closes that stream).</summary>
-    private sealed class WireCounter(Stream inner) : Stream
+    private sealed class WireCounter(Stream inner) : ReadOnlyBodyStream
     {
         public long Count { get; private set; }
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -113,17 +101,6 @@ public sealed class IngestBody : Stream
             Count += n;
             return n;
         }
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
         public override int Read(byte[] buffer, int offset, int count) { var n = inner.Read(buffer, offset, count); Count += n; return n; }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
