@@ -143,7 +143,7 @@ if ran("detection"):
     s.append("7,408 real OTRF Windows events; one operation = one event. `Detect` = read + classify + pre-filter + evaluate.\n\n" + table + "\n")
 if ran("micro"):
   s.append(f"\n### Hot paths, per frame / line / query (BenchmarkDotNet micro step: {status('micro')})\n")
-  s.append("In-process, 2 warm-up and 5 measured iterations of ~200 ms after each body ran until the JIT went quiet "
+  s.append("In-process, 1 warm-up and 5 measured iterations of ~120 ms after each body ran until the JIT went quiet "
            "(perf/Micro/MicroConfig.cs). `Mean` is wall time; **`CPU/op` is the benchmark thread's own CPU time** (the figure "
            "to compare under load); `Allocated` is exact. Inputs: the load driver's message mix (10,000 lines), the 7,408 OTRF "
            "Windows events (forward: 500 per message; NDJSON: one per line), each decoder's own real lines, the --small graph.\n")
