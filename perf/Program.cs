@@ -24,4 +24,6 @@ if (args is ["scale", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.ScaleBenc
 if (args is ["write-scale", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.ScaleBench.WriteChildAsync(args[1..]).GetAwaiter().GetResult(); return; }
 if (args is ["decode-probe", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.DecodeProbe.Run(args[1..]); return; }
 if (args is ["soak", ..]) { Environment.ExitCode = Redoubt.Perf.Soak.SoakBench.Run(args[1..]); return; }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// A benchmark whose setup threw shows as "NA" in the table: say so in the exit code (run.sh reports the step as failed).
+if (summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success))) Environment.ExitCode = 1;

@@ -10,6 +10,9 @@
 #      offered rate, RELP, forward, NDJSON, send -> queryable latency; against the real appliance
 #      process with all shared Sigma rules loaded
 #   2. detection cost per event vs rule count (BenchmarkDotNet, 100 / 1000 / all rules)
+#   2b. micro: BenchmarkDotNet on the hot paths, per frame / line / query with allocations and the thread's CPU
+#      time: framing (syslog octet-counted and LF, RELP, forward decode, NDJSON), the syslog header parser and
+#      frame-to-event per corpus, each payload decoder on its own real lines, graph traversal (--small graph)
 #   3. graph engine vs SQLite recursive CTE, --small (100k nodes / 1M edges); the full size
 #      (`graph-bench` without --small, 1M nodes / 10M edges) takes ~18 min alone on this shared
 #      machine, so it is run by hand (perf/RESULTS.md has its command and figures)
@@ -23,24 +26,29 @@
 #   8. scale, 10M events (only with SCALE_10M=1 or STEPS=...,scale-10m): the same at 10M. Not in the default
 #      run: writing the store and replaying it into the graph alone take longer than the 20-minute budget here.
 #
-#   STEPS=fuzz,soak perf/run.sh   # only the named steps (load, detection, graph, recovery-graph,
+#   STEPS=fuzz,soak perf/run.sh   # only the named steps (load, detection, micro, graph, recovery-graph,
 #                                 # recovery-replay, fuzz, soak, scale-1m, scale-10m); the section says which ran
 # Peers: rsyslogd (Debian rsyslog) and loggen (Debian syslog-ng-core). The two packages conflict,
 # so loggen is unpacked from syslog-ng-core into a cache folder (see shared SENDERS-NOTES 2.1).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-shared=${REDOUBT_SHARED_DATA:-$(cd .. && pwd)/shared/data}
+shared=${REDOUBT_SHARED_DATA:-}
+if [ -z "$shared" ]; then # the nearest shared/data above the checkout (as the tests find it), also from a worktree
+  d=$repo; while [ "$d" != / ] && [ ! -d "$d/shared/data" ]; do d=$(dirname "$d"); done; shared=$d/shared/data
+fi
 out=$(mktemp -d /tmp/redoubt-perf-run-XXXXXX)
 started=$(date -u +%s)
 command_line="${STEPS:+STEPS=$STEPS }perf/run.sh${ALLOW_MISSING:+ (ALLOW_MISSING=1)}"
 
-# ---- peers -------------------------------------------------------------------------------------
+wants() { [ -z "${STEPS:-}" ] || [[ ",$STEPS," == *",$1,"* ]]; } # is step $1 part of this run
+
+# ---- peers (only the load driver uses them) ------------------------------------------------------
 missing=()
-command -v rsyslogd >/dev/null || missing+=("rsyslogd: apt-get install rsyslog")
+wants load && { command -v rsyslogd >/dev/null || missing+=("rsyslogd: apt-get install rsyslog"); }
 loggen=${LOGGEN:-}
 if [ -z "$loggen" ] && command -v loggen >/dev/null; then loggen=$(command -v loggen); fi
-if [ -z "$loggen" ]; then
+if [ -z "$loggen" ] && wants load; then
   ng=${XDG_CACHE_HOME:-$HOME/.cache}/redoubt-perf/syslog-ng
   if [ ! -x "$ng/usr/bin/loggen" ]; then
     mkdir -p "$ng/debs"
@@ -68,7 +76,7 @@ perf="dotnet perf/bin/Release/net10.0/Redoubt.Perf.dll"
 
 step() { # name seconds command...: runs a step under a time limit, output to $out/name.log
   local name=$1 limit=$2; shift 2
-  if [ -n "${STEPS:-}" ] && [[ ",$STEPS," != *",$name,"* ]]; then return 0; fi
+  wants "$name" || return 0
   echo "== $name (limit ${limit}s)" >&2
   local t0=$(date +%s)
   timeout --signal=TERM --kill-after=20 "$limit" "$@" > "$out/$name.log" 2> "$out/$name.err"
@@ -82,6 +90,8 @@ step load 360 $perf load --data "$shared" --scenarios "$scenarios" ${loggen:+--l
   --rules "$shared/sigma" --count 150000 --connections 4 --repeat 3 --latency-rate 2000 --latency-seconds 8 \
   --udp-rates 5000,20000,0 --udp-seconds 4 --out "$out/load.md"
 step detection 180 $perf --filter '*DetectionBenchmarks*' --exporters github --artifacts "$out/bdn"
+step micro 300 env REDOUBT_SHARED_DATA="$shared" $perf --filter '*FramingBenchmarks*' '*ParseBenchmarks*' '*DecoderBenchmarks*' '*TraversalBenchmarks*' \
+  --artifacts "$out/micro"
 step graph 280 $perf graph-bench --small
 step recovery-graph 120 $perf store-recovery graph --edges 1000000
 step recovery-replay 90 $perf store-recovery replay --events 200000
@@ -131,6 +141,25 @@ if ran("detection"):
     text = read(bdn[0])
     table = "\n".join(l for l in text.splitlines() if l.startswith("|"))
     s.append("7,408 real OTRF Windows events; one operation = one event. `Detect` = read + classify + pre-filter + evaluate.\n\n" + table + "\n")
+if ran("micro"):
+  s.append(f"\n### Hot paths, per frame / line / query (BenchmarkDotNet micro step: {status('micro')})\n")
+  s.append("In-process, 1 warm-up and 5 measured iterations of ~120 ms after each body ran until the JIT went quiet "
+           "(perf/Micro/MicroConfig.cs). `Mean` is wall time; **`CPU/op` is the benchmark thread's own CPU time** (the figure "
+           "to compare under load); `Allocated` is exact. Inputs: the load driver's message mix (10,000 lines), the 7,408 OTRF "
+           "Windows events (forward: 500 per message; NDJSON: one per line), each decoder's own real lines, the --small graph.\n")
+  notes = []
+  for l in read(f"{out}/micro.log").splitlines():
+    if l.startswith("# micro: ") and l[9:] not in notes: notes.append(l[9:])
+  if notes: s.append("\n".join("- " + n for n in notes) + "\n")
+  names = {"FramingBenchmarks": "Framing: bytes of a connection to frames (syslog, RELP) or events (forward, NDJSON)",
+           "ParseBenchmarks": "Syslog header parser (`Header`) and the whole frame-to-event path (`FrameToEvent`), per line",
+           "DecoderBenchmarks": "Each payload decoder on its own real lines (dispatch, decoder, promotion), per line",
+           "TraversalBenchmarks": "Graph queries, per query"}
+  for cls, title in names.items():
+    found = sorted(glob.glob(f"{out}/micro/results/*{cls}-report-github.md"))
+    if not found: continue
+    table = "\n".join(l.replace("**", "") for l in read(found[0]).splitlines() if l.startswith("|"))
+    s.append(f"\n{title}:\n\n{table}\n")
 if ran("graph"):
   s.append(f"\n### Graph engine vs SQLite recursive CTE, --small (`graph-bench --small`: {status('graph')})\n")
   g = read(f"{out}/graph.log")

@@ -1,12 +1,8 @@
 using System.Buffers;
-using System.IO.Compression;
 using System.IO.Pipelines;
 using System.Text;
-using System.Text.Json;
-using MessagePack;
 using Redoubt.Ingest.Forward;
 using Redoubt.Ingest.Http;
-using Redoubt.Tests.Support;
 
 namespace Redoubt.Perf.Ingest;
 
@@ -83,36 +79,6 @@ public static class ForwardProbe
         System.Console.WriteLine($"{messages} messages x 500 events acked in {s:F1} s: {messages * 500 / s:F0} events/s, {bytes / s / 1e6:F1} MB/s");
     }
 
-    private static byte[] Frame(string[] records, bool packed, bool gzip)
-    {
-        var entries = new ArrayBufferWriter<byte>();
-        var e = new MessagePackWriter(entries);
-        if (!packed) e.WriteArrayHeader(records.Length);
-        foreach (var r in records)
-        {
-            e.WriteArrayHeader(2);
-            e.Write(1767225600);
-            MessagePackJson.Write(ref e, JsonDocument.Parse(r).RootElement);
-        }
-        e.Flush();
-        var frame = new ArrayBufferWriter<byte>();
-        var w = new MessagePackWriter(frame);
-        w.WriteArrayHeader(3);
-        w.Write("otrf");
-        if (!packed) w.WriteRaw(entries.WrittenSpan);
-        else w.Write(gzip ? Gzip(entries.WrittenSpan) : entries.WrittenSpan);
-        w.WriteMapHeader(gzip ? 2 : 1);
-        w.Write("chunk");
-        w.Write("probe");
-        if (gzip) { w.Write("compressed"); w.Write("gzip"); }
-        w.Flush();
-        return frame.WrittenSpan.ToArray();
-    }
-
-    private static byte[] Gzip(ReadOnlySpan<byte> data)
-    {
-        using var output = new MemoryStream();
-        using (var gz = new GZipStream(output, CompressionLevel.Fastest)) gz.Write(data);
-        return output.ToArray();
-    }
+    private static byte[] Frame(string[] records, bool packed, bool gzip) =>
+        Micro.MicroInputs.ForwardMessage(records, !packed ? Micro.ForwardMode.Forward : gzip ? Micro.ForwardMode.CompressedPackedForward : Micro.ForwardMode.PackedForward, eventTime: false);
 }

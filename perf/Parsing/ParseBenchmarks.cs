@@ -8,9 +8,9 @@ namespace Redoubt.Perf.Parsing;
 /// <summary>
 /// Per parsed line (OperationsPerInvoke = lines per pass): the header parser alone, and the whole
 /// frame-to-event path the listeners run (header, payload decoders, the EventRecord itself).
-/// dotnet run -c Release --project perf -- --filter '*ParseBenchmarks*' --job short --inProcess
+/// dotnet perf/bin/Release/net10.0/Redoubt.Perf.dll --filter '*ParseBenchmarks*'   (MicroConfig: in-process, short, allocations)
 /// </summary>
-[MemoryDiagnoser]
+[Config(typeof(Micro.MicroConfig))]
 public class ParseBenchmarks
 {
     private byte[][] _lines = [];
@@ -21,7 +21,11 @@ public class ParseBenchmarks
     public string Corpus { get; set; } = "";
 
     [GlobalSetup]
-    public void Setup() => _lines = Parsing.Corpus.Load(Corpus);
+    public void Setup()
+    {
+        _lines = Parsing.Corpus.Load(Corpus);
+        Micro.Steady.Warm(() => { Header(); return null; }, () => FrameToEvent());
+    }
 
     [Benchmark(OperationsPerInvoke = Parsing.Corpus.LinesPerPass)]
     public void Header()
