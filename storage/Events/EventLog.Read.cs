@@ -19,14 +19,17 @@ public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long? NextCurs
 public sealed partial class EventLog
 {
     /// <summary>
-    /// Events newest first, filtered. The time index names the blocks that may hold the time range;
-    /// each is scanned forward (FasterLog reads forward efficiently) and its matches taken from the
-    /// end. Bounded work per call: when <see cref="EventQuery.MaxScanned"/> events were examined
-    /// without filling the page, the page ends early with a cursor so the caller can go on.
+    /// Events newest first, filtered. The time index names the blocks that may hold the time range
+    /// by time; each is scanned forward
+    /// (FasterLog reads forward efficiently) and its matches taken from the end. Entries are matched
+    /// on their encoded bytes (<see cref="EventFilter"/>) and only matches are decoded. Bounded work
+    /// per call: when <see cref="EventQuery.MaxScanned"/> events were examined without filling the
+    /// page, the page ends early with a cursor so the caller can go on.
     /// </summary>
     public async Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken = default)
     {
         var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: true);
+        var filter = new EventFilter(query);
         var results = new List<StoredEvent>(Math.Min(query.Limit, 1000));
         var matches = new List<StoredEvent>();
         int scanned = 0, blocksRead = 0;
@@ -37,13 +40,7 @@ public sealed partial class EventLog
             var end = Math.Min(block.End, query.BeforeId ?? long.MaxValue);
             var need = query.Limit - results.Count;
             matches.Clear();
-            await foreach (var e in ReadRangeAsync(block.Start, end, cancellationToken).ConfigureAwait(false))
-            {
-                scanned++;
-                if (!query.Matches(e.Event)) continue;
-                matches.Add(e);
-                if (matches.Count >= 2 * need + 64) matches.RemoveRange(0, matches.Count - need); // only the newest `need` can make the page
-            }
+            scanned += await ScanRangeAsync(block.Start, end, filter, matches, keepNewest: need, cancellationToken).ConfigureAwait(false);
             blocksRead++;
             bytesRead += end - block.Start;
             for (var i = matches.Count - 1; i >= 0; i--)
@@ -60,22 +57,109 @@ public sealed partial class EventLog
 
     /// <summary>
     /// Every matching event in log order (oldest first), streamed block by block: the export feed.
-    /// Only the blocks the time index names are read; memory stays at one event at a time.
+    /// Only the blocks the time index names are read; memory stays at a small batch of matches.
     /// </summary>
     public async IAsyncEnumerable<StoredEvent> ExportAsync(EventQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // Neighbouring candidate blocks are read as one run: one sequential scan instead of a page
         // load per block (a short stretch of skipped blocks costs less to read through than to seek over).
         var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: false);
+        var filter = new EventFilter(query);
         var pageBytes = 1L << _layout.PageSizeBits;
+        var batch = new List<StoredEvent>(ExportBatch);
         for (var i = 0; i < blocks.Count;)
         {
             var start = blocks[i].Start;
             var end = blocks[i].End;
             for (i++; i < blocks.Count && blocks[i].Start <= end + pageBytes; i++) end = blocks[i].End;
-            await foreach (var e in ReadRangeAsync(start, end, cancellationToken, ScanBufferingMode.DoublePageBuffering).ConfigureAwait(false))
-                if (query.Matches(e.Event)) yield return e;
+            var log = _gen.Log;
+            var position = Math.Max(start, log.BeginAddress);
+            if (position >= end) continue;
+            FasterLogScanIterator iterator;
+            try { iterator = log.Scan(position, end, scanBufferingMode: ScanBufferingMode.DoublePageBuffering); }
+            catch (Exception e) when (Truncated(e, log, position)) { continue; }
+            using (iterator)
+            {
+                while (true)
+                {
+                    batch.Clear();
+                    bool more;
+                    try { more = Drain(iterator, filter, batch, ExportBatch, ref position, out _); }
+                    catch (Exception e) when (Truncated(e, log, position)) { break; }
+                    foreach (var e in batch) yield return e;
+                    if (more) continue;
+                    try { if (!await iterator.WaitAsync(cancellationToken).ConfigureAwait(false)) break; }
+                    catch (Exception e) when (Truncated(e, log, position)) { break; }
+                }
+            }
         }
+    }
+
+    private const int ExportBatch = 256;
+
+    /// <summary>
+    /// Scans [from, until) and adds the matching events to <paramref name="matches"/> in log order,
+    /// keeping at most about the newest <paramref name="keepNewest"/> (only those can make the page).
+    /// Returns how many entries were examined. Retention may truncate the range while it is read:
+    /// a read error once the log's begin has moved past the position ends the range quietly.
+    /// </summary>
+    private async Task<int> ScanRangeAsync(long from, long until, EventFilter filter, List<StoredEvent> matches, int keepNewest, CancellationToken cancellationToken)
+    {
+        var log = _gen.Log;
+        var position = Math.Max(from, log.BeginAddress);
+        if (position >= until) return 0;
+        FasterLogScanIterator iterator;
+        // Block reads are short: one page frame, not the default two (FasterLog loads whole pages).
+        try { iterator = log.Scan(position, until, scanBufferingMode: ScanBufferingMode.SinglePageBuffering); }
+        catch (Exception e) when (Truncated(e, log, position)) { return 0; }
+        var scanned = 0;
+        var trimAt = 2 * keepNewest + 64;
+        using (iterator)
+        {
+            while (true)
+            {
+                bool more;
+                int n;
+                try { more = Drain(iterator, filter, matches, int.MaxValue, ref position, out n, trimAt, keepNewest); }
+                catch (Exception e) when (Truncated(e, log, position)) { return scanned; }
+                scanned += n;
+                if (more) continue;
+                try { if (!await iterator.WaitAsync(cancellationToken).ConfigureAwait(false)) return scanned; }
+                catch (Exception e) when (Truncated(e, log, position)) { return scanned; }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the entries the iterator has ready, in place on their pages: checks each CRC, matches the
+    /// encoded bytes and decodes only matches into <paramref name="sink"/>. Stops when nothing more is
+    /// ready (false: wait, then call again) or when <paramref name="sink"/> holds <paramref name="maxSink"/>
+    /// (true). With <paramref name="trimAt"/>, the sink is cut to its newest <paramref name="keep"/>
+    /// whenever it reaches that size. Synchronous: the page stays epoch-protected only within one entry.
+    /// </summary>
+    private static unsafe bool Drain(FasterLogScanIterator iterator, EventFilter filter, List<StoredEvent> sink, int maxSink,
+        ref long position, out int scanned, int trimAt = int.MaxValue, int keep = 0)
+    {
+        var page = new PageEntry();
+        scanned = 0;
+        while (sink.Count < maxSink)
+        {
+            if (!iterator.UnsafeGetNext(out var pointer, out var length, out var address, out var next)) return false;
+            try
+            {
+                var entry = page.Point(pointer, length);
+                EventCodec.CheckEntry(entry.Span, address);
+                scanned++;
+                if (filter.Matches(entry[EventCodec.HeaderBytes..], address))
+                {
+                    sink.Add(new StoredEvent(address, EventCodec.DecodeChecked(entry, address), next));
+                    if (sink.Count >= trimAt) sink.RemoveRange(0, sink.Count - keep);
+                }
+            }
+            finally { iterator.UnsafeRelease(); }
+            position = next;
+        }
+        return true;
     }
 
     /// <summary>Reads one event by id (log address), or null when no event starts there.</summary>
