@@ -20,7 +20,7 @@ public sealed partial class EventLog
 {
     /// <summary>
     /// Events newest first, filtered. The time index names the blocks that may hold the time range
-    /// by time; each is scanned forward
+    /// and, where a block has a host/app sketch, the host and app; each is scanned forward
     /// (FasterLog reads forward efficiently) and its matches taken from the end. Entries are matched
     /// on their encoded bytes (<see cref="EventFilter"/>) and only matches are decoded. Bounded work
     /// per call: when <see cref="EventQuery.MaxScanned"/> events were examined without filling the
@@ -28,7 +28,7 @@ public sealed partial class EventLog
     /// </summary>
     public async Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken = default)
     {
-        var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: true);
+        var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: true, SketchProbe.For(query));
         var filter = new EventFilter(query);
         var results = new List<StoredEvent>(Math.Min(query.Limit, 1000));
         var matches = new List<StoredEvent>();
@@ -63,7 +63,7 @@ public sealed partial class EventLog
     {
         // Neighbouring candidate blocks are read as one run: one sequential scan instead of a page
         // load per block (a short stretch of skipped blocks costs less to read through than to seek over).
-        var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: false);
+        var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: false, SketchProbe.For(query));
         var filter = new EventFilter(query);
         var pageBytes = 1L << _layout.PageSizeBits;
         var batch = new List<StoredEvent>(ExportBatch);
