@@ -7,8 +7,9 @@ namespace Redoubt.Storage.Events;
 public readonly record struct StoredEvent(long Id, EventRecord Event, long NextId);
 
 /// <summary>
-/// One page of query results. <see cref="Scanned"/> events were decoded from <see cref="BlocksRead"/>
-/// index blocks (<see cref="BytesRead"/> bytes of log) to find them: the measure of what the time index saved.
+/// One page of query results. <see cref="Scanned"/> events were examined (matched on their encoded bytes)
+/// in <see cref="BlocksRead"/> candidate index blocks, <see cref="BytesRead"/> bytes of log (a run of
+/// neighbouring blocks is read through what lies between them) to find them: the measure of what the index saved.
 /// </summary>
 public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long? NextCursor, int Scanned)
 {
@@ -20,11 +21,15 @@ public sealed partial class EventLog
 {
     /// <summary>
     /// Events newest first, filtered. The time index names the blocks that may hold the time range
-    /// and, where a block has a host/app sketch, the host and app; each is scanned forward
-    /// (FasterLog reads forward efficiently) and its matches taken from the end. Entries are matched
-    /// on their encoded bytes (<see cref="EventFilter"/>) and only matches are decoded. Bounded work
-    /// per call: when <see cref="EventQuery.MaxScanned"/> events were examined without filling the
-    /// page, the page ends early with a cursor so the caller can go on.
+    /// and, where a block has a host/app sketch, the host and app. Entries are matched on their
+    /// encoded bytes (<see cref="EventFilter"/>) and only matches are decoded. The newest candidate
+    /// block is read alone (a page of newest events is usually all in it); after that, neighbouring
+    /// candidate blocks are read as one forward run with one iterator, the run's span doubling up to
+    /// one log page: every new iterator loads its page anew, which costs more than the events
+    /// between the blocks (a run reads through them; the filter rejects them).
+    /// Matches are taken from the end of each run. Bounded work per call: when
+    /// <see cref="EventQuery.MaxScanned"/> events were examined without filling the page, the page
+    /// ends early with a cursor so the caller can go on.
     /// </summary>
     public async Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken = default)
     {
@@ -34,23 +39,33 @@ public sealed partial class EventLog
         var matches = new List<StoredEvent>();
         int scanned = 0, blocksRead = 0;
         long bytesRead = 0;
-        for (var b = 0; b < blocks.Count; b++)
+        var runSpan = 0L; // the first run: one block
+        for (var b = 0; b < blocks.Count;)
         {
-            var block = blocks[b];
-            var end = Math.Min(block.End, query.BeforeId ?? long.MaxValue);
+            var end = Math.Min(blocks[b].End, query.BeforeId ?? long.MaxValue);
+            var start = blocks[b].Start;
+            long planned = blocks[b].Count;
+            var inRun = 1;
+            // Older blocks join the run while they start within runSpan of its end and the scan budget lasts.
+            for (b++; b < blocks.Count && blocks[b].Start >= end - runSpan && scanned + planned < query.MaxScanned; b++, inRun++)
+            {
+                start = blocks[b].Start;
+                planned += blocks[b].Count;
+            }
             var need = query.Limit - results.Count;
             matches.Clear();
-            scanned += await ScanRangeAsync(block.Start, end, filter, matches, keepNewest: need, cancellationToken).ConfigureAwait(false);
-            blocksRead++;
-            bytesRead += end - block.Start;
+            scanned += await ScanRangeAsync(start, end, filter, matches, keepNewest: need, cancellationToken).ConfigureAwait(false);
+            blocksRead += inRun;
+            bytesRead += end - start;
             for (var i = matches.Count - 1; i >= 0; i--)
             {
                 results.Add(matches[i]);
                 if (results.Count == query.Limit)
                     return new EventPage(results, matches[i].Id, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
             }
-            if (scanned >= query.MaxScanned && b + 1 < blocks.Count)
-                return new EventPage(results, block.Start, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
+            if (scanned >= query.MaxScanned && b < blocks.Count)
+                return new EventPage(results, start, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
+            runSpan = Math.Min(1L << _layout.PageSizeBits, 2 * (end - start)); // grow the runs while the page is not full
         }
         return new EventPage(results, null, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
     }
@@ -109,7 +124,7 @@ public sealed partial class EventLog
         var position = Math.Max(from, log.BeginAddress);
         if (position >= until) return 0;
         FasterLogScanIterator iterator;
-        // Block reads are short: one page frame, not the default two (FasterLog loads whole pages).
+        // One page frame, not the default two: each iterator allocates its frames (a page each) anew.
         try { iterator = log.Scan(position, until, scanBufferingMode: ScanBufferingMode.SinglePageBuffering); }
         catch (Exception e) when (Truncated(e, log, position)) { return 0; }
         var scanned = 0;
