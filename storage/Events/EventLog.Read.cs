@@ -22,11 +22,12 @@ public sealed partial class EventLog
     /// <summary>
     /// Events newest first, filtered. The time index names the blocks that may hold the time range
     /// and, where a block has a host/app sketch, the host and app. Entries are matched on their
-    /// encoded bytes (<see cref="EventFilter"/>) and only matches are decoded. The newest candidate
-    /// block is read alone (a page of newest events is usually all in it); after that, neighbouring
-    /// candidate blocks are read as one forward run with one iterator, the run's span doubling up to
-    /// one log page: every new iterator loads its page anew, which costs more than the events
-    /// between the blocks (a run reads through them; the filter rejects them).
+    /// encoded bytes (<see cref="EventFilter"/>) and only matches are decoded. Candidate blocks are
+    /// read in forward runs, one iterator each: first the newest blocks that hold as many events as
+    /// the page needs (a page of newest events is usually all there), then runs whose span doubles up
+    /// to <see cref="MaxRunPages"/> log pages. Every new iterator loads its page anew, which costs more
+    /// than the events between neighbouring blocks: a run reads through gaps of up to a quarter page
+    /// (the filter rejects those events); blocks further apart start a new run.
     /// Matches are taken from the end of each run. Bounded work per call: when
     /// <see cref="EventQuery.MaxScanned"/> events were examined without filling the page, the page
     /// ends early with a cursor so the caller can go on.
@@ -39,20 +40,25 @@ public sealed partial class EventLog
         var matches = new List<StoredEvent>();
         int scanned = 0, blocksRead = 0;
         long bytesRead = 0;
-        var runSpan = 0L; // the first run: one block
+        var maxSpan = (long)MaxRunPages << _layout.PageSizeBits;
+        var maxGap = (1L << _layout.PageSizeBits) / 4;
+        var runSpan = 0L; // the first run: the newest blocks that could fill the page
         for (var b = 0; b < blocks.Count;)
         {
+            var need = query.Limit - results.Count;
             var end = Math.Min(blocks[b].End, query.BeforeId ?? long.MaxValue);
             var start = blocks[b].Start;
             long planned = blocks[b].Count;
             var inRun = 1;
-            // Older blocks join the run while they start within runSpan of its end and the scan budget lasts.
-            for (b++; b < blocks.Count && blocks[b].Start >= end - runSpan && scanned + planned < query.MaxScanned; b++, inRun++)
+            // Older blocks join the run while it holds fewer events than the page needs or they start
+            // within runSpan of its end, while the scan budget lasts, and only across a short gap: far
+            // apart (a one-hour window and a late event's block) they are read on their own.
+            for (b++; b < blocks.Count && start - blocks[b].End <= maxGap && (planned < need || blocks[b].Start >= end - runSpan)
+                      && scanned + planned < query.MaxScanned; b++, inRun++)
             {
                 start = blocks[b].Start;
                 planned += blocks[b].Count;
             }
-            var need = query.Limit - results.Count;
             matches.Clear();
             scanned += await ScanRangeAsync(start, end, filter, matches, keepNewest: need, cancellationToken).ConfigureAwait(false);
             blocksRead += inRun;
@@ -65,7 +71,7 @@ public sealed partial class EventLog
             }
             if (scanned >= query.MaxScanned && b < blocks.Count)
                 return new EventPage(results, start, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
-            runSpan = Math.Min(1L << _layout.PageSizeBits, 2 * (end - start)); // grow the runs while the page is not full
+            runSpan = Math.Min(maxSpan, 2 * (end - start)); // the page is not full yet: grow the runs
         }
         return new EventPage(results, null, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
     }
@@ -111,6 +117,13 @@ public sealed partial class EventLog
     }
 
     private const int ExportBatch = 256;
+
+    /// <summary>
+    /// Longest run of a search, in log pages. Runs double up to it: a search that fills its page early
+    /// reads at most about as much again as it needed, and one that scans far (a rare or absent text)
+    /// loads each page about once instead of once per block.
+    /// </summary>
+    private const int MaxRunPages = 16;
 
     /// <summary>
     /// Scans [from, until) and adds the matching events to <paramref name="matches"/> in log order,
