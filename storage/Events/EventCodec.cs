@@ -40,6 +40,12 @@ public static class EventCodec
     public static EventRecord Decode(ReadOnlyMemory<byte> entry, long address = -1)
     {
         CheckEntry(entry.Span, address);
+        return DecodeChecked(entry, address);
+    }
+
+    /// <summary>Decode of an entry whose checksum the caller has just checked (<see cref="CheckEntry"/>).</summary>
+    internal static EventRecord DecodeChecked(ReadOnlyMemory<byte> entry, long address)
+    {
         try { return MessagePackSerializer.Deserialize<EventRecord>(entry[HeaderBytes..], Options); }
         catch (MessagePackSerializationException e) { throw new EventCorruptException(address, "undecodable: " + e.Message); }
     }

@@ -7,8 +7,9 @@ namespace Redoubt.Storage.Events;
 public readonly record struct StoredEvent(long Id, EventRecord Event, long NextId);
 
 /// <summary>
-/// One page of query results. <see cref="Scanned"/> events were decoded from <see cref="BlocksRead"/>
-/// index blocks (<see cref="BytesRead"/> bytes of log) to find them: the measure of what the time index saved.
+/// One page of query results. <see cref="Scanned"/> events were examined (matched on their encoded bytes)
+/// in <see cref="BlocksRead"/> candidate index blocks, <see cref="BytesRead"/> bytes of log (a run of
+/// neighbouring blocks is read through what lies between them) to find them: the measure of what the index saved.
 /// </summary>
 public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long? NextCursor, int Scanned)
 {
@@ -19,63 +20,174 @@ public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long? NextCurs
 public sealed partial class EventLog
 {
     /// <summary>
-    /// Events newest first, filtered. The time index names the blocks that may hold the time range;
-    /// each is scanned forward (FasterLog reads forward efficiently) and its matches taken from the
-    /// end. Bounded work per call: when <see cref="EventQuery.MaxScanned"/> events were examined
-    /// without filling the page, the page ends early with a cursor so the caller can go on.
+    /// Events newest first, filtered. The time index names the blocks that may hold the time range
+    /// and, where a block has a host/app sketch, the host and app. Entries are matched on their
+    /// encoded bytes (<see cref="EventFilter"/>) and only matches are decoded. Candidate blocks are
+    /// read in forward runs, one iterator each: first the newest blocks that hold as many events as
+    /// the page needs (a page of newest events is usually all there), then runs whose span doubles up
+    /// to <see cref="MaxRunPages"/> log pages. Every new iterator loads its page anew, which costs more
+    /// than the events between neighbouring blocks: a run reads through gaps of up to a quarter page
+    /// (the filter rejects those events); blocks further apart start a new run.
+    /// Matches are taken from the end of each run. Bounded work per call: when
+    /// <see cref="EventQuery.MaxScanned"/> events were examined without filling the page, the page
+    /// ends early with a cursor so the caller can go on.
     /// </summary>
     public async Task<EventPage> QueryAsync(EventQuery query, CancellationToken cancellationToken = default)
     {
-        var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: true);
+        var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: true, SketchProbe.For(query));
+        var filter = new EventFilter(query);
         var results = new List<StoredEvent>(Math.Min(query.Limit, 1000));
         var matches = new List<StoredEvent>();
         int scanned = 0, blocksRead = 0;
         long bytesRead = 0;
-        for (var b = 0; b < blocks.Count; b++)
+        var maxSpan = (long)MaxRunPages << _layout.PageSizeBits;
+        var maxGap = (1L << _layout.PageSizeBits) / 4;
+        var runSpan = 0L; // the first run: the newest blocks that could fill the page
+        for (var b = 0; b < blocks.Count;)
         {
-            var block = blocks[b];
-            var end = Math.Min(block.End, query.BeforeId ?? long.MaxValue);
             var need = query.Limit - results.Count;
-            matches.Clear();
-            await foreach (var e in ReadRangeAsync(block.Start, end, cancellationToken).ConfigureAwait(false))
+            var end = Math.Min(blocks[b].End, query.BeforeId ?? long.MaxValue);
+            var start = blocks[b].Start;
+            long planned = blocks[b].Count;
+            var inRun = 1;
+            // Older blocks join the run while it holds fewer events than the page needs or they start
+            // within runSpan of its end, while the scan budget lasts, and only across a short gap: far
+            // apart (a one-hour window and a late event's block) they are read on their own.
+            for (b++; b < blocks.Count && start - blocks[b].End <= maxGap && (planned < need || blocks[b].Start >= end - runSpan)
+                      && scanned + planned < query.MaxScanned; b++, inRun++)
             {
-                scanned++;
-                if (!query.Matches(e.Event)) continue;
-                matches.Add(e);
-                if (matches.Count >= 2 * need + 64) matches.RemoveRange(0, matches.Count - need); // only the newest `need` can make the page
+                start = blocks[b].Start;
+                planned += blocks[b].Count;
             }
-            blocksRead++;
-            bytesRead += end - block.Start;
+            matches.Clear();
+            scanned += await ScanRangeAsync(start, end, filter, matches, keepNewest: need, cancellationToken).ConfigureAwait(false);
+            blocksRead += inRun;
+            bytesRead += end - start;
             for (var i = matches.Count - 1; i >= 0; i--)
             {
                 results.Add(matches[i]);
                 if (results.Count == query.Limit)
                     return new EventPage(results, matches[i].Id, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
             }
-            if (scanned >= query.MaxScanned && b + 1 < blocks.Count)
-                return new EventPage(results, block.Start, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
+            if (scanned >= query.MaxScanned && b < blocks.Count)
+                return new EventPage(results, start, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
+            runSpan = Math.Min(maxSpan, 2 * (end - start)); // the page is not full yet: grow the runs
         }
         return new EventPage(results, null, scanned) { BlocksRead = blocksRead, BytesRead = bytesRead };
     }
 
     /// <summary>
     /// Every matching event in log order (oldest first), streamed block by block: the export feed.
-    /// Only the blocks the time index names are read; memory stays at one event at a time.
+    /// Only the blocks the time index names are read; memory stays at a small batch of matches.
     /// </summary>
     public async IAsyncEnumerable<StoredEvent> ExportAsync(EventQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // Neighbouring candidate blocks are read as one run: one sequential scan instead of a page
         // load per block (a short stretch of skipped blocks costs less to read through than to seek over).
-        var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: false);
+        var blocks = _index.Candidates(query.BeforeId, query.FromMs, query.ToMs, newestFirst: false, SketchProbe.For(query));
+        var filter = new EventFilter(query);
         var pageBytes = 1L << _layout.PageSizeBits;
+        var batch = new List<StoredEvent>(ExportBatch);
         for (var i = 0; i < blocks.Count;)
         {
             var start = blocks[i].Start;
             var end = blocks[i].End;
             for (i++; i < blocks.Count && blocks[i].Start <= end + pageBytes; i++) end = blocks[i].End;
-            await foreach (var e in ReadRangeAsync(start, end, cancellationToken, ScanBufferingMode.DoublePageBuffering).ConfigureAwait(false))
-                if (query.Matches(e.Event)) yield return e;
+            var log = _gen.Log;
+            var position = Math.Max(start, log.BeginAddress);
+            if (position >= end) continue;
+            FasterLogScanIterator iterator;
+            try { iterator = log.Scan(position, end, scanBufferingMode: ScanBufferingMode.DoublePageBuffering); }
+            catch (Exception e) when (Truncated(e, log, position)) { continue; }
+            using (iterator)
+            {
+                while (true)
+                {
+                    batch.Clear();
+                    bool more;
+                    try { more = Drain(iterator, filter, batch, ExportBatch, ref position, out _); }
+                    catch (Exception e) when (Truncated(e, log, position)) { break; }
+                    foreach (var e in batch) yield return e;
+                    if (more) continue;
+                    try { if (!await iterator.WaitAsync(cancellationToken).ConfigureAwait(false)) break; }
+                    catch (Exception e) when (Truncated(e, log, position)) { break; }
+                }
+            }
         }
+    }
+
+    private const int ExportBatch = 256;
+
+    /// <summary>
+    /// Longest run of a search, in log pages. Runs double up to it: a search that fills its page early
+    /// reads at most about as much again as it needed, and one that scans far (a rare or absent text)
+    /// loads each page about once instead of once per block.
+    /// </summary>
+    private const int MaxRunPages = 16;
+
+    /// <summary>
+    /// Scans [from, until) and adds the matching events to <paramref name="matches"/> in log order,
+    /// keeping at most about the newest <paramref name="keepNewest"/> (only those can make the page).
+    /// Returns how many entries were examined. Retention may truncate the range while it is read:
+    /// a read error once the log's begin has moved past the position ends the range quietly.
+    /// </summary>
+    private async Task<int> ScanRangeAsync(long from, long until, EventFilter filter, List<StoredEvent> matches, int keepNewest, CancellationToken cancellationToken)
+    {
+        var log = _gen.Log;
+        var position = Math.Max(from, log.BeginAddress);
+        if (position >= until) return 0;
+        FasterLogScanIterator iterator;
+        // One page frame, not the default two: each iterator allocates its frames (a page each) anew.
+        try { iterator = log.Scan(position, until, scanBufferingMode: ScanBufferingMode.SinglePageBuffering); }
+        catch (Exception e) when (Truncated(e, log, position)) { return 0; }
+        var scanned = 0;
+        var trimAt = 2 * keepNewest + 64;
+        using (iterator)
+        {
+            while (true)
+            {
+                bool more;
+                int n;
+                try { more = Drain(iterator, filter, matches, int.MaxValue, ref position, out n, trimAt, keepNewest); }
+                catch (Exception e) when (Truncated(e, log, position)) { return scanned; }
+                scanned += n;
+                if (more) continue;
+                try { if (!await iterator.WaitAsync(cancellationToken).ConfigureAwait(false)) return scanned; }
+                catch (Exception e) when (Truncated(e, log, position)) { return scanned; }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the entries the iterator has ready, in place on their pages: checks each CRC, matches the
+    /// encoded bytes and decodes only matches into <paramref name="sink"/>. Stops when nothing more is
+    /// ready (false: wait, then call again) or when <paramref name="sink"/> holds <paramref name="maxSink"/>
+    /// (true). With <paramref name="trimAt"/>, the sink is cut to its newest <paramref name="keep"/>
+    /// whenever it reaches that size. Synchronous: the page stays epoch-protected only within one entry.
+    /// </summary>
+    private static unsafe bool Drain(FasterLogScanIterator iterator, EventFilter filter, List<StoredEvent> sink, int maxSink,
+        ref long position, out int scanned, int trimAt = int.MaxValue, int keep = 0)
+    {
+        var page = new PageEntry();
+        scanned = 0;
+        while (sink.Count < maxSink)
+        {
+            if (!iterator.UnsafeGetNext(out var pointer, out var length, out var address, out var next)) return false;
+            try
+            {
+                var entry = page.Point(pointer, length);
+                EventCodec.CheckEntry(entry.Span, address);
+                scanned++;
+                if (filter.Matches(entry[EventCodec.HeaderBytes..], address))
+                {
+                    sink.Add(new StoredEvent(address, EventCodec.DecodeChecked(entry, address), next));
+                    if (sink.Count >= trimAt) sink.RemoveRange(0, sink.Count - keep);
+                }
+            }
+            finally { iterator.UnsafeRelease(); }
+            position = next;
+        }
+        return true;
     }
 
     /// <summary>Reads one event by id (log address), or null when no event starts there.</summary>

@@ -20,8 +20,15 @@ public sealed class IndexBlock
     [Key(7)] public BlockCounters Counters { get; set; } = new();
     /// <summary>Event times as up to eight disjoint ranges (see <see cref="TimeRanges"/>), pairs lo, hi.</summary>
     [Key(8)] public long[]? Ranges { get => _ranges.ToArray(); set => _ranges = TimeRanges.FromArray(value); }
+    /// <summary>
+    /// <see cref="ValueSketch"/> of the block's hosts and apps, set when the block closes. Null in blocks
+    /// written before sketches existed (those are scanned); an older build reading this file skips the keys.
+    /// </summary>
+    [Key(9)] public byte[]? Hosts { get; set; }
+    [Key(10)] public byte[]? Apps { get; set; }
 
     private TimeRanges _ranges = new();
+    private SketchBuilder? _hosts, _apps;
 
     internal void Add(long address, long end, EventRecord e)
     {
@@ -34,9 +41,23 @@ public sealed class IndexBlock
         MinReceivedMs = Math.Min(MinReceivedMs, e.ReceivedAtMs);
         MaxReceivedMs = Math.Max(MaxReceivedMs, e.ReceivedAtMs);
         Counters.Count(e);
+        (_hosts ??= new()).Add(e.Host);
+        (_apps ??= new()).Add(e.App);
     }
 
-    [IgnoreMember] public BlockSpan Span => new(Start, End, Count, MinTimeMs, MaxTimeMs, MinReceivedMs, MaxReceivedMs, _ranges.Count > 0 ? _ranges.ToArray() : null);
+    /// <summary>The block is closed: its host and app sketches are made (queries use them from now on).</summary>
+    internal void Seal()
+    {
+        Hosts = _hosts?.Seal();
+        Apps = _apps?.Seal();
+        _hosts = _apps = null;
+    }
+
+    [IgnoreMember] public BlockSpan Span => new(Start, End, Count, MinTimeMs, MaxTimeMs, MinReceivedMs, MaxReceivedMs, _ranges.Count > 0 ? _ranges.ToArray() : null)
+    {
+        Hosts = Hosts,
+        Apps = Apps,
+    };
 }
 
 /// <summary>What a query needs of a block: where it lies in the log and which times it holds.</summary>
@@ -48,4 +69,12 @@ public readonly record struct BlockSpan(long Start, long End, int Count, long Mi
     public bool MayHoldTime(long? fromMs, long? toMs) =>
         (fromMs is not { } from || MaxTimeMs >= from) && (toMs is not { } to || MinTimeMs < to)
         && (TimeRanges is not { } ranges || Events.TimeRanges.Overlaps(ranges, fromMs, toMs));
+
+    /// <summary>Host sketch (<see cref="ValueSketch"/>); null: unknown, the block may hold any host.</summary>
+    internal byte[]? Hosts { get; init; }
+    internal byte[]? Apps { get; init; }
+
+    /// <summary>Whether the block may hold the host and app <paramref name="probe"/> looks for (a sketch never misses one it holds).</summary>
+    public bool MayHold(SketchProbe probe) =>
+        (probe.Host is not { } host || ValueSketch.MayContain(Hosts, host)) && (probe.App is not { } app || ValueSketch.MayContain(Apps, app));
 }

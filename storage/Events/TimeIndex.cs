@@ -56,6 +56,7 @@ internal sealed class TimeIndex : IDisposable
     {
         var block = _open;
         _open = new IndexBlock();
+        block.Seal();
         lock (_lock)
         {
             _closed.Add(block);
@@ -87,8 +88,11 @@ internal sealed class TimeIndex : IDisposable
         lock (_lock) _openSpan = span;
     }
 
-    /// <summary>Blocks that may hold events with id &lt; <paramref name="beforeId"/> and time in [from, to), newest first.</summary>
-    public List<BlockSpan> Candidates(long? beforeId, long? fromMs, long? toMs, bool newestFirst)
+    /// <summary>
+    /// Blocks that may hold events with id &lt; <paramref name="beforeId"/>, time in [from, to) and the
+    /// host and app of <paramref name="probe"/> (closed blocks with sketches only: the open block is always read), newest first.
+    /// </summary>
+    public List<BlockSpan> Candidates(long? beforeId, long? fromMs, long? toMs, bool newestFirst, SketchProbe probe = default)
     {
         var result = new List<BlockSpan>();
         lock (_lock)
@@ -98,7 +102,7 @@ internal sealed class TimeIndex : IDisposable
             for (var i = UpperBound(before) - 1; i >= 0; i--)
             {
                 var s = _closed[i].Span;
-                if (s.MayHoldTime(fromMs, toMs)) result.Add(s);
+                if (s.MayHoldTime(fromMs, toMs) && s.MayHold(probe)) result.Add(s);
             }
         }
         if (!newestFirst) result.Reverse();
