@@ -53,9 +53,12 @@ public static class Program
             var state = app.Services.GetRequiredService<StateStore>();
             var graph = app.Services.GetRequiredService<GraphStore>();
             // Resolved now: RunAsync disposes the service provider when the host stops.
-            var checkpointedSinks = app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList();
+            var timeline = app.Services.GetRequiredService<StartupTimeline>();
+            var checkpointedSinks = timeline.Time("sinks", () => app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList());
             // Retention never drops events a derived store would need to replay after a crash.
             var floors = checkpointedSinks.Select(s => log.Floors.Register(s.Name + "-checkpoint", () => s.RetentionFloor)).ToList();
+            // Hosted services (listeners, fan-out, graph, jobs) start, then Kestrel listens: ends at "ready".
+            timeline.Begin("services");
             try
             {
                 await app.RunAsync();
@@ -103,6 +106,9 @@ public static class Program
 
     public static WebApplication Build(string[] args)
     {
+        var timeline = new StartupTimeline();
+        timeline.SinceStart("runtime");
+        timeline.Begin("configuration");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         LoadConfiguration(builder.Configuration, args);
         builder.Host.UseSystemd();
@@ -124,18 +130,21 @@ public static class Program
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
         var clock = TimeProvider.System;
-        var timeline = new StartupTimeline();
+        builder.Services.AddSingleton(timeline);
+        timeline.End();
         var tls = timeline.Time("tls", () => TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock));
         builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
         var ingest = options.Ingest;
-        // State kept beside the log and rebuilt from its recent part at open: last-seen times of
+        // State kept beside the log, checkpointed with it and rebuilt at open from the checkpoint and
+        // the events after it (or, without one, from the log's recent part): last-seen times of
         // sources, idempotency keys.
         var sources = new SourceTable(ingest.MaxSources, ingest.QuietAfter, ingest.ForgetSourceAfter, clock);
         var keys = new IdempotencyKeys(ingest.IdempotencyKeyLifetime, ingest.MaxIdempotencyKeys, ingest.MaxIdempotencyIds, clock);
+        var ingestState = new IngestState(new SourceHistory(ingest.MaxSources, ingest.ForgetSourceAfter, clock), keys, sources);
         var recoverWindow = TimeSpan.FromTicks(Math.Max(ingest.IdempotencyKeyLifetime.Ticks, Math.Min(ingest.RecoverSourcesFor.Ticks, ingest.ForgetSourceAfter.Ticks)));
         // Opened when first resolved (RunAsync does that before the host starts), with the host's logger.
         builder.Services.AddSingleton(sp => timeline.Time("event log", () => EventLog.Open(EventLogOptionsFrom(options, sp.GetRequiredService<ILoggerFactory>(),
-            onRecovered: (id, e) => { sources.Restore(e); keys.Observe(id, e); }, onCommitted: keys.Observe, recoverWindow: recoverWindow))));
+            state: ingestState, recoverWindow: recoverWindow))));
         builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<EventLog>());
         builder.Services.AddSingleton<RetentionJob>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
@@ -156,7 +165,7 @@ public static class Program
         }));
         builder.Services.AddSingleton(graph);
         // Declarative extraction rules (shipped YAML, replaced or extended from /etc/redoubt/extraction).
-        var extraction = ExtractionSetup.Load(options.Graph);
+        var extraction = timeline.Time("extraction rules", () => ExtractionSetup.Load(options.Graph));
         builder.Services.AddSingleton(extraction);
         builder.Services.AddSingleton<RuleExtractor>();
         builder.Services.AddSingleton<IGraphExtractor>(sp => sp.GetRequiredService<RuleExtractor>());
@@ -188,7 +197,7 @@ public static class Program
         builder.Services.AddHostedService<AdminSocketServer>();
         // The in-memory security graph: loaded from the graph store now, before the fan-out replays
         // anything, then following it; many concurrent readers (Graph section of the configuration).
-        builder.AddGraph(graph);
+        timeline.Time("graph load", () => builder.AddGraph(graph));
         // The SOC summaries: ingestion history after commit, the redaction policy, the scheduled runs.
         builder.Services.AddSummaries(options);
         ApiDocument.AddServices(builder.Services);
@@ -245,7 +254,7 @@ public static class Program
     public static string ConfigDir => Environment.GetEnvironmentVariable("REDOUBT_CONFIG_DIR") ?? "/etc/redoubt";
 
     public static EventLogOptions EventLogOptionsFrom(RedoubtOptions options, ILoggerFactory? loggers = null,
-        Action<long, EventRecord>? onRecovered = null, Action<long, EventRecord>? onCommitted = null, TimeSpan? recoverWindow = null)
+        ILogState? state = null, TimeSpan? recoverWindow = null)
     {
         var s = options.Storage;
         return new EventLogOptions
@@ -262,10 +271,9 @@ public static class Program
             IndexBlockMaxSpan = TimeSpan.FromMinutes(s.IndexBlockMaxMinutes),
             MinFreeBytes = s.MinFreeBytes,
             Logger = loggers?.CreateLogger("Redoubt.Storage.EventLog"),
-            OnRecovered = onRecovered,
-            // Sources and idempotency keys need no message or fields: the open skips them (the restart time).
-            RecoverSummariesOnly = true,
-            OnCommitted = onCommitted,
+            // Sources and idempotency keys: checkpointed beside the log; an open replays what came after.
+            State = state,
+            StateCheckpointEvents = s.StateCheckpointEvents,
             RecoverWindow = recoverWindow ?? TimeSpan.FromDays(1),
         };
     }
@@ -310,6 +318,7 @@ public static class Program
         if (storage.CommitDelayMs is < 0 or > 1000) throw new StartupException($"Storage:CommitDelayMs {storage.CommitDelayMs} is outside 0..1000");
         if (storage.CommitMaxEvents < 1) throw new StartupException("Storage:CommitMaxEvents must be at least 1");
         if (storage.MinFreeBytes < 0) throw new StartupException("Storage:MinFreeBytes cannot be negative");
+        if (storage.StateCheckpointEvents < 1) throw new StartupException("Storage:StateCheckpointEvents must be at least 1");
         if (storage.Retention.MaxAgeDays < 0 || storage.Retention.MaxBytes < 0) throw new StartupException("Storage:Retention limits cannot be negative");
         RetentionJob.ParseSchedule(storage.Retention.Schedule);
         options.DataDir = Path.GetFullPath(options.DataDir);
