@@ -131,9 +131,25 @@ public static class Program
 
         var clock = TimeProvider.System;
         builder.Services.AddSingleton(timeline);
+        // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
+        // address it covers (its sink replays what came after), and the in-memory graph built from it:
+        // the start's longest steps with a large graph, so they run on their own task beside the
+        // certificate, the state store and the host's setup, and are awaited where they are registered.
+        var graphOptions = GraphSetup.ReadOptions(builder.Configuration);
+        var graphOpen = Task.Run(() =>
+        {
+            var store = timeline.Time("graph store", () => GraphStore.Open(new GraphStoreOptions
+            {
+                Directory = Path.Combine(options.DataDir, "graph"),
+                MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
+                IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
+            }));
+            return (Store: store, Loaded: timeline.Time("graph load", () => GraphSetup.Load(store, graphOptions)));
+        });
         timeline.End();
         var tls = timeline.Time("tls", () => TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock));
         builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
+        var https = ConsoleHttps.Options(tls.Certificate); // its chain is built from now on, beside the stores' opening
         var ingest = options.Ingest;
         // State kept beside the log, checkpointed with it and rebuilt at open from the checkpoint and
         // the events after it (or, without one, from the log's recent part): last-seen times of
@@ -155,15 +171,6 @@ public static class Program
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<StateStore>());
         AccessSetup.AddServices(builder.Services, options.Access);
-        // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
-        // address it covers; the sink replays what came after on start.
-        var graph = timeline.Time("graph store", () => GraphStore.Open(new GraphStoreOptions
-        {
-            Directory = Path.Combine(options.DataDir, "graph"),
-            MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
-            IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
-        }));
-        builder.Services.AddSingleton(graph);
         // Declarative extraction rules (shipped YAML, replaced or extended from /etc/redoubt/extraction).
         var extraction = timeline.Time("extraction rules", () => ExtractionSetup.Load(options.Graph));
         builder.Services.AddSingleton(extraction);
@@ -177,7 +184,7 @@ public static class Program
         builder.Services.AddSingleton<IGraphExtractor, Graph.Import.GraphImportExtractor>();
         builder.Services.AddSingleton<GraphStoreSink>();
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
-        builder.Services.AddSingleton<IBackupParticipant>(sp => new CheckpointedSinkBackup(sp.GetRequiredService<GraphStoreSink>(), graph));
+        builder.Services.AddSingleton<IBackupParticipant>(sp => new CheckpointedSinkBackup(sp.GetRequiredService<GraphStoreSink>(), sp.GetRequiredService<GraphStore>()));
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(registry);
@@ -195,9 +202,11 @@ public static class Program
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WatchdogKeepAlive>());
         // `redoubt status`, `redoubt token …` against the running process: DATA/admin.sock, root and the service user only.
         builder.Services.AddHostedService<AdminSocketServer>();
-        // The in-memory security graph: loaded from the graph store now, before the fan-out replays
+        // The in-memory security graph: loaded from the graph store before the fan-out replays
         // anything, then following it; many concurrent readers (Graph section of the configuration).
-        timeline.Time("graph load", () => builder.AddGraph(graph));
+        var (graph, loadedGraph) = timeline.Time("graph wait", () => graphOpen.GetAwaiter().GetResult());
+        builder.Services.AddSingleton(graph);
+        builder.AddGraph(loadedGraph);
         // The SOC summaries: ingestion history after commit, the redaction policy, the scheduled runs.
         builder.Services.AddSummaries(options);
         ApiDocument.AddServices(builder.Services);
@@ -210,7 +219,7 @@ public static class Program
         builder.WebHost.ConfigureKestrel(k =>
         {
             // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
-            k.Listen(httpBind, l => l.UseHttps(tls.Certificate));
+            k.Listen(httpBind, l => l.UseHttps(https));
             k.AddServerHeader = false;
             k.Limits.MaxConcurrentConnections = options.HttpLimits.MaxConnections;
             k.Limits.KeepAliveTimeout = options.HttpLimits.KeepAliveTimeout;
