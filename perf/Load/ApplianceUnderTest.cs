@@ -96,12 +96,17 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
     }
 
     /// <summary>The "redoubt ready" log line of the current process (null until it is logged).</summary>
-    public string? ReadyLine()
+    public string? ReadyLine() => LineOf("redoubt ready");
+
+    /// <summary>How the current process rebuilt its ingest state (builds with a state checkpoint log it).</summary>
+    public string? StateLine() => LineOf("ingest state ")?.Replace("event log: ", "", StringComparison.Ordinal);
+
+    private string? LineOf(string marker)
     {
         lock (_output)
         {
             var since = _output.ToString(_launchedAt, _output.Length - _launchedAt);
-            var at = since.IndexOf("redoubt ready", StringComparison.Ordinal);
+            var at = since.IndexOf(marker, StringComparison.Ordinal);
             if (at < 0) return null;
             var end = since.IndexOf('\n', at);
             return end < 0 ? since[at..] : since[at..end].TrimEnd();

@@ -7,14 +7,16 @@ namespace Redoubt.Perf.Scale;
 
 /// <summary>
 /// `Redoubt.Perf restart --data SHARED --events N --base OLD/redoubt.dll [--dll NEW/redoubt.dll] [--span-days D]
-/// [--rounds R] [--rules DIR] [--store DIR] [--sink-wait S] [--out FILE]`: kill -9 → healthy of two appliance
+/// [--rounds R] [--tail T] [--rules DIR] [--store DIR] [--sink-wait S] [--out FILE]`: kill -9 → healthy of two appliance
 /// builds on the same store, alternating. The store (<see cref="ScaleEvents"/>, received times over the last
 /// D days: 2 by default, so every event lies in the 3-day window ingest state is rebuilt from) is written by
 /// a child process and SIGKILLed, or reused from --store. The new build starts on it first and every sink
 /// replays it; a clean stop and start follow (final checkpoints, so no sink replays during the timed
 /// restarts). Then each round SIGKILLs the running appliance and starts the other build, in the order
 /// base, new, then new, base, and so on: time from exec to /healthz, the process's CPU seconds at that
-/// moment, its "redoubt ready" line and the load average.
+/// moment, its "redoubt ready" line and the load average. With --tail T, T events are posted over
+/// NDJSON (acknowledged, 1,000 per request) right before each kill, as a kill during ingestion: the
+/// new build then replays what came after its last ingest state checkpoint, the old one its window.
 /// </summary>
 public static class RestartBench
 {
@@ -22,7 +24,7 @@ public static class RestartBench
 
     private static string? Opt(string[] a, string name) { var i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : null; }
 
-    private sealed record Sample(int Round, string Build, double WallS, double CpuS, string Load, string? Ready, long Events);
+    private sealed record Sample(int Round, string Build, double WallS, double CpuS, string Load, string? Ready, long Events, string? State);
 
     public static int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
 
@@ -32,6 +34,7 @@ public static class RestartBench
         var count = long.Parse(Opt(args, "--events") ?? "1000000", Inv);
         var spanDays = double.Parse(Opt(args, "--span-days") ?? "2", Inv);
         var rounds = int.Parse(Opt(args, "--rounds") ?? "3", Inv);
+        var tail = int.Parse(Opt(args, "--tail") ?? "0", Inv);
         var dll = Path.GetFullPath(Opt(args, "--dll") ?? "appliance/bin/Release/net10.0/redoubt.dll");
         var baseDll = Path.GetFullPath(Opt(args, "--base") ?? throw new ArgumentException("restart: --base OLD/redoubt.dll is required"));
         var rules = Opt(args, "--rules");
@@ -74,6 +77,7 @@ public static class RestartBench
                 foreach (var build in order)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(3)); // let the previous start's background work settle
+                    if (tail > 0) await PostTailAsync(app, tail, $"r{round}-{build}");
                     var load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
                     var wall = await app.CrashAndRestartAsync(build == "new" ? dll : baseDll);
                     var cpu = app.CpuSeconds();
@@ -81,7 +85,7 @@ public static class RestartBench
                     // The ready line is logged right after Kestrel listens: give it a moment.
                     string? ready = null;
                     for (var i = 0; i < 50 && (ready = app.ReadyLine()) is null; i++) await Task.Delay(100);
-                    runs.Add(new Sample(round, build, wall, cpu, load, ready, events));
+                    runs.Add(new Sample(round, build, wall, cpu, load, ready, events, app.StateLine()));
                     Log($"round {round} {build}: healthy in {wall:F1} s, {cpu:F1} CPU s, load {load}, {events:N0} events; {ready}");
                     await WaitSinksAsync(app, TimeSpan.FromMinutes(2));
                 }
@@ -97,7 +101,22 @@ public static class RestartBench
             if (store is null) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
         Write(runs, notes, outFile, count, spanDays);
-        return runs.Count == rounds * 2 && runs.All(r => r.Events == runs[0].Events) ? 0 : 1;
+        // Every restart holds what was stored before its kill (with --tail, T more each round).
+        return runs.Count == rounds * 2 && runs.Zip(runs.Skip(1)).All(p => p.Second.Events == p.First.Events + tail) ? 0 : 1;
+    }
+
+    /// <summary>T small NDJSON events, 1,000 per acknowledged request, from 100 agents.</summary>
+    private static async Task PostTailAsync(ApplianceUnderTest app, int count, string tag)
+    {
+        for (var i = 0; i < count; i += 1000)
+        {
+            var body = new StringBuilder();
+            for (var j = i; j < Math.Min(count, i + 1000); j++)
+                body.Append(CultureInfo.InvariantCulture, $"{{\"host\":\"agent-{j % 100:D2}\",\"message\":\"tail {tag} {j}\"}}\n");
+            using var content = new StringContent(body.ToString(), Encoding.UTF8, "application/x-ndjson");
+            using var r = await app.Http.PostAsync("/api/v1/ingest", content);
+            r.EnsureSuccessStatusCode();
+        }
     }
 
     private static async Task<double> WaitSinksAsync(ApplianceUnderTest app, TimeSpan limit)
@@ -125,7 +144,7 @@ public static class RestartBench
         sb.AppendLine("| round | build | kill -9 → healthy | CPU s at healthy | load | events | ready line |");
         sb.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var r in runs)
-            sb.AppendLine(FormattableString.Invariant($"| {r.Round} | {r.Build} | {r.WallS:F1} s | {r.CpuS:F1} | {r.Load} | {r.Events:N0} | {StartedPart(r.Ready)} |"));
+            sb.AppendLine(FormattableString.Invariant($"| {r.Round} | {r.Build} | {r.WallS:F1} s | {r.CpuS:F1} | {r.Load} | {r.Events:N0} | {StartedPart(r.Ready)}{(r.State is null ? "" : "; " + r.State)} |"));
         foreach (var build in new[] { "base", "new" })
         {
             var mine = runs.Where(r => r.Build == build).ToList();
