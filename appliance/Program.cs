@@ -53,9 +53,12 @@ public static class Program
             var state = app.Services.GetRequiredService<StateStore>();
             var graph = app.Services.GetRequiredService<GraphStore>();
             // Resolved now: RunAsync disposes the service provider when the host stops.
-            var checkpointedSinks = app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList();
+            var timeline = app.Services.GetRequiredService<StartupTimeline>();
+            var checkpointedSinks = timeline.Time("sinks", () => app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList());
             // Retention never drops events a derived store would need to replay after a crash.
             var floors = checkpointedSinks.Select(s => log.Floors.Register(s.Name + "-checkpoint", () => s.RetentionFloor)).ToList();
+            // Hosted services (listeners, fan-out, graph, jobs) start, then Kestrel listens: ends at "ready".
+            timeline.Begin("services");
             try
             {
                 await app.RunAsync();
@@ -103,6 +106,9 @@ public static class Program
 
     public static WebApplication Build(string[] args)
     {
+        var timeline = new StartupTimeline();
+        timeline.SinceStart("runtime");
+        timeline.Begin("configuration");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         LoadConfiguration(builder.Configuration, args);
         builder.Host.UseSystemd();
@@ -124,18 +130,37 @@ public static class Program
         var httpBind = Endpoints.Parse(options.Http, "http listener");
 
         var clock = TimeProvider.System;
-        var timeline = new StartupTimeline();
+        builder.Services.AddSingleton(timeline);
+        // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
+        // address it covers (its sink replays what came after), and the in-memory graph built from it:
+        // the start's longest steps with a large graph, so they run on their own task beside the
+        // certificate, the state store and the host's setup, and are awaited where they are registered.
+        var graphOptions = GraphSetup.ReadOptions(builder.Configuration);
+        var graphOpen = Task.Run(() =>
+        {
+            var store = timeline.Time("graph store", () => GraphStore.Open(new GraphStoreOptions
+            {
+                Directory = Path.Combine(options.DataDir, "graph"),
+                MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
+                IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
+            }));
+            return (Store: store, Loaded: timeline.Time("graph load", () => GraphSetup.Load(store, graphOptions)));
+        });
+        timeline.End();
         var tls = timeline.Time("tls", () => TlsCertificate.LoadOrCreate(options.Tls, options.DataDir, httpBind, clock));
         builder.Services.AddSingleton(tls); // syslog-TLS and RELP-TLS listeners present it unless they name their own
+        var https = ConsoleHttps.Options(tls.Certificate); // its chain is built from now on, beside the stores' opening
         var ingest = options.Ingest;
-        // State kept beside the log and rebuilt from its recent part at open: last-seen times of
+        // State kept beside the log, checkpointed with it and rebuilt at open from the checkpoint and
+        // the events after it (or, without one, from the log's recent part): last-seen times of
         // sources, idempotency keys.
         var sources = new SourceTable(ingest.MaxSources, ingest.QuietAfter, ingest.ForgetSourceAfter, clock);
         var keys = new IdempotencyKeys(ingest.IdempotencyKeyLifetime, ingest.MaxIdempotencyKeys, ingest.MaxIdempotencyIds, clock);
+        var ingestState = new IngestState(new SourceHistory(ingest.MaxSources, ingest.ForgetSourceAfter, clock), keys, sources);
         var recoverWindow = TimeSpan.FromTicks(Math.Max(ingest.IdempotencyKeyLifetime.Ticks, Math.Min(ingest.RecoverSourcesFor.Ticks, ingest.ForgetSourceAfter.Ticks)));
         // Opened when first resolved (RunAsync does that before the host starts), with the host's logger.
         builder.Services.AddSingleton(sp => timeline.Time("event log", () => EventLog.Open(EventLogOptionsFrom(options, sp.GetRequiredService<ILoggerFactory>(),
-            onRecovered: (id, e) => { sources.Restore(e); keys.Observe(id, e); }, onCommitted: keys.Observe, recoverWindow: recoverWindow))));
+            state: ingestState, recoverWindow: recoverWindow))));
         builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<EventLog>());
         builder.Services.AddSingleton<RetentionJob>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
@@ -146,17 +171,8 @@ public static class Program
         builder.Services.AddSingleton(state);
         builder.Services.AddSingleton<IBackupParticipant>(sp => sp.GetRequiredService<StateStore>());
         AccessSetup.AddServices(builder.Services, options.Access);
-        // The graph of hosts, accounts and addresses, derived from the log and checkpointed with the
-        // address it covers; the sink replays what came after on start.
-        var graph = timeline.Time("graph store", () => GraphStore.Open(new GraphStoreOptions
-        {
-            Directory = Path.Combine(options.DataDir, "graph"),
-            MemorySizeBytes = (long)options.Graph.MemoryMiB << 20,
-            IndexSizeBytes = (long)options.Graph.IndexMiB << 20,
-        }));
-        builder.Services.AddSingleton(graph);
         // Declarative extraction rules (shipped YAML, replaced or extended from /etc/redoubt/extraction).
-        var extraction = ExtractionSetup.Load(options.Graph);
+        var extraction = timeline.Time("extraction rules", () => ExtractionSetup.Load(options.Graph));
         builder.Services.AddSingleton(extraction);
         builder.Services.AddSingleton<RuleExtractor>();
         builder.Services.AddSingleton<IGraphExtractor>(sp => sp.GetRequiredService<RuleExtractor>());
@@ -168,7 +184,7 @@ public static class Program
         builder.Services.AddSingleton<IGraphExtractor, Graph.Import.GraphImportExtractor>();
         builder.Services.AddSingleton<GraphStoreSink>();
         builder.Services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<GraphStoreSink>());
-        builder.Services.AddSingleton<IBackupParticipant>(sp => new CheckpointedSinkBackup(sp.GetRequiredService<GraphStoreSink>(), graph));
+        builder.Services.AddSingleton<IBackupParticipant>(sp => new CheckpointedSinkBackup(sp.GetRequiredService<GraphStoreSink>(), sp.GetRequiredService<GraphStore>()));
         builder.Services.Configure<RedoubtOptions>(builder.Configuration);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(registry);
@@ -186,9 +202,11 @@ public static class Program
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WatchdogKeepAlive>());
         // `redoubt status`, `redoubt token …` against the running process: DATA/admin.sock, root and the service user only.
         builder.Services.AddHostedService<AdminSocketServer>();
-        // The in-memory security graph: loaded from the graph store now, before the fan-out replays
+        // The in-memory security graph: loaded from the graph store before the fan-out replays
         // anything, then following it; many concurrent readers (Graph section of the configuration).
-        builder.AddGraph(graph);
+        var (graph, loadedGraph) = timeline.Time("graph wait", () => graphOpen.GetAwaiter().GetResult());
+        builder.Services.AddSingleton(graph);
+        builder.AddGraph(loadedGraph);
         // The SOC summaries: ingestion history after commit, the redaction policy, the scheduled runs.
         builder.Services.AddSummaries(options);
         ApiDocument.AddServices(builder.Services);
@@ -201,7 +219,7 @@ public static class Program
         builder.WebHost.ConfigureKestrel(k =>
         {
             // HTTPS only, also on loopback: session cookies are Secure, and there is no plain listener to forget to close.
-            k.Listen(httpBind, l => l.UseHttps(tls.Certificate));
+            k.Listen(httpBind, l => l.UseHttps(https));
             k.AddServerHeader = false;
             k.Limits.MaxConcurrentConnections = options.HttpLimits.MaxConnections;
             k.Limits.KeepAliveTimeout = options.HttpLimits.KeepAliveTimeout;
@@ -245,7 +263,7 @@ public static class Program
     public static string ConfigDir => Environment.GetEnvironmentVariable("REDOUBT_CONFIG_DIR") ?? "/etc/redoubt";
 
     public static EventLogOptions EventLogOptionsFrom(RedoubtOptions options, ILoggerFactory? loggers = null,
-        Action<long, EventRecord>? onRecovered = null, Action<long, EventRecord>? onCommitted = null, TimeSpan? recoverWindow = null)
+        ILogState? state = null, TimeSpan? recoverWindow = null)
     {
         var s = options.Storage;
         return new EventLogOptions
@@ -262,10 +280,9 @@ public static class Program
             IndexBlockMaxSpan = TimeSpan.FromMinutes(s.IndexBlockMaxMinutes),
             MinFreeBytes = s.MinFreeBytes,
             Logger = loggers?.CreateLogger("Redoubt.Storage.EventLog"),
-            OnRecovered = onRecovered,
-            // Sources and idempotency keys need no message or fields: the open skips them (the restart time).
-            RecoverSummariesOnly = true,
-            OnCommitted = onCommitted,
+            // Sources and idempotency keys: checkpointed beside the log; an open replays what came after.
+            State = state,
+            StateCheckpointEvents = s.StateCheckpointEvents,
             RecoverWindow = recoverWindow ?? TimeSpan.FromDays(1),
         };
     }
@@ -310,6 +327,7 @@ public static class Program
         if (storage.CommitDelayMs is < 0 or > 1000) throw new StartupException($"Storage:CommitDelayMs {storage.CommitDelayMs} is outside 0..1000");
         if (storage.CommitMaxEvents < 1) throw new StartupException("Storage:CommitMaxEvents must be at least 1");
         if (storage.MinFreeBytes < 0) throw new StartupException("Storage:MinFreeBytes cannot be negative");
+        if (storage.StateCheckpointEvents < 1) throw new StartupException("Storage:StateCheckpointEvents must be at least 1");
         if (storage.Retention.MaxAgeDays < 0 || storage.Retention.MaxBytes < 0) throw new StartupException("Storage:Retention limits cannot be negative");
         RetentionJob.ParseSchedule(storage.Retention.Schedule);
         options.DataDir = Path.GetFullPath(options.DataDir);

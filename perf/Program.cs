@@ -22,6 +22,9 @@ if (args is ["write-synthetic", ..]) { Environment.ExitCode = Redoubt.Perf.Stora
 // API latency, recovery and memory at scale (issue 9 item 4); the soak run.
 if (args is ["scale", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.ScaleBench.Run(args[1..]); return; }
 if (args is ["write-scale", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.ScaleBench.WriteChildAsync(args[1..]).GetAwaiter().GetResult(); return; }
+// kill -9 → healthy, two appliance builds alternating on one store (issue 9 item 7: recovery of 10M events under 5 s).
+if (args is ["restart", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.RestartBench.Run(args[1..]); return; }
+if (args is ["ingest-state-cost", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.IngestStateCost.Run(args[1..]); return; }
 if (args is ["decode-probe", ..]) { Environment.ExitCode = Redoubt.Perf.Scale.DecodeProbe.Run(args[1..]); return; }
 if (args is ["soak", ..]) { Environment.ExitCode = Redoubt.Perf.Soak.SoakBench.Run(args[1..]); return; }
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

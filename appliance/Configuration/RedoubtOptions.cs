@@ -66,6 +66,8 @@ public sealed class StorageOptions
     public double IndexBlockMaxMinutes { get; set; } = 60;
     /// <summary>Writes stop (503 disk_full) while free space is below this; they resume by themselves.</summary>
     public long MinFreeBytes { get; set; } = 256L << 20;
+    /// <summary>Ingest state (sources' last-seen, idempotency keys) is checkpointed after this many events: an open after kill -9 replays at most about this many.</summary>
+    public int StateCheckpointEvents { get; set; } = 65_536;
     public RetentionOptions Retention { get; set; } = new();
 }
 

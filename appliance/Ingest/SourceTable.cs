@@ -116,6 +116,15 @@ public sealed class SourceTable(int maxSources, TimeSpan quietAfter, TimeSpan fo
         For(KeyOf(e)).Seen(e.ReceivedAtMs, e.Sender, e.Source);
     }
 
+    /// <summary>A source as the log remembers it (<see cref="SourceHistory"/>), at open: its first and last times, last sender and listener.</summary>
+    public void Restore(SourceMark mark)
+    {
+        if (clock.GetUtcNow().ToUnixTimeMilliseconds() - mark.LastMs > forgetAfter.TotalMilliseconds) return;
+        var s = For(mark.Key);
+        s.Seen(mark.FirstMs, null, null);
+        s.Seen(mark.LastMs, mark.Address, mark.Listener);
+    }
+
     private SourceCounters For(string key)
     {
         if (_sources.TryGetValue(key, out var s)) return s;

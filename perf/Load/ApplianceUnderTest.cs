@@ -19,7 +19,8 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
 {
     private Process _process;
     private readonly StringBuilder _output = new();
-    private readonly string _dll;
+    private string _dll;
+    private int _launchedAt;
     private readonly string[] _extraArgs;
     private readonly bool _ownsDataDir;
 
@@ -55,6 +56,7 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
                      "--relp", $"127.0.0.1:{RelpPort}", "--forward", $"127.0.0.1:{ForwardPort}", "--SyslogTls:Enabled=false"])
             psi.ArgumentList.Add(a);
         foreach (var a in _extraArgs) psi.ArgumentList.Add(a);
+        lock (_output) _launchedAt = _output.Length;
         var process = new Process { StartInfo = psi };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
@@ -68,15 +70,47 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
     /// kill -9, then the same command on the same data directory and ports; returns the seconds from
     /// the new start until /healthz answers (event log recovery and index rebuild included).
     /// </summary>
-    public async Task<double> CrashAndRestartAsync()
+    public async Task<double> CrashAndRestartAsync(string? dll = null)
     {
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
         _process.Dispose();
+        if (dll is not null) _dll = dll;
         var sw = Stopwatch.StartNew();
         _process = Launch();
         await WaitHealthyAsync(this);
         return sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>SIGTERM (a clean stop: final checkpoints), then the same command again; returns the seconds to healthy.</summary>
+    public async Task<double> StopAndStartAsync(string? dll = null)
+    {
+        kill(_process.Id, 15);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        if (dll is not null) _dll = dll;
+        var sw = Stopwatch.StartNew();
+        _process = Launch();
+        await WaitHealthyAsync(this);
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The "redoubt ready" log line of the current process (null until it is logged).</summary>
+    public string? ReadyLine() => LineOf("redoubt ready");
+
+    /// <summary>How the current process rebuilt its ingest state (builds with a state checkpoint log it).</summary>
+    public string? StateLine() => LineOf("ingest state ")?.Replace("event log: ", "", StringComparison.Ordinal);
+
+    private string? LineOf(string marker)
+    {
+        lock (_output)
+        {
+            var since = _output.ToString(_launchedAt, _output.Length - _launchedAt);
+            var at = since.IndexOf(marker, StringComparison.Ordinal);
+            if (at < 0) return null;
+            var end = since.IndexOf('\n', at);
+            return end < 0 ? since[at..] : since[at..end].TrimEnd();
+        }
     }
 
     private static async Task WaitHealthyAsync(ApplianceUnderTest app)

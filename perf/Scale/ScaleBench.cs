@@ -61,7 +61,7 @@ public static class ScaleBench
             var storeBytes = Directory.GetFiles(events, "events.log.*").Sum(f => new FileInfo(f).Length);
             Log($"wrote {count:N0} events ({storeBytes / 1e6:N0} MB) in {writeS:F1} s ({count / writeS:N0}/s), writer SIGKILLed");
             rows.Add(new Row($"store of {label}", "written (fast path)", $"{count / writeS:N0} events/s",
-                $"child process, EventLog.AppendAsync in 4,096-event durable batches with the appliance's storage options; {gen.DistinctLines:N0} real lines of shared/data/logs parsed once, repeated over {ScaleEvents.Hosts:N0} synthetic hosts and {ScaleEvents.SpanDays:F0} days; {storeBytes / 1e6:N0} MB, then SIGKILL"));
+                $"child process, EventLog.AppendAsync in 4,096-event durable batches with the appliance's storage options; {gen.DistinctLines:N0} real lines of shared/data/logs parsed once, repeated over {ScaleEvents.Hosts:N0} synthetic hosts and {gen.SpanDays:F0} days; {storeBytes / 1e6:N0} MB, then SIGKILL"));
 
             WarmUp();
             var lookups = Lookups(gen);
@@ -294,10 +294,10 @@ public static class ScaleBench
         finally { Directory.Delete(scratch, recursive: true); }
     }
 
-    private static async Task WriteAndKillAsync(string dataDir, long count, string shared, long endMs)
+    internal static async Task WriteAndKillAsync(string dataDir, long count, string shared, long endMs, double spanDays = ScaleEvents.DefaultSpanDays)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in (string[])[typeof(ScaleBench).Assembly.Location, "write-scale", dataDir, count.ToString(Inv), shared, endMs.ToString(Inv)])
+        foreach (var a in (string[])[typeof(ScaleBench).Assembly.Location, "write-scale", dataDir, count.ToString(Inv), shared, endMs.ToString(Inv), spanDays.ToString(Inv)])
             psi.ArgumentList.Add(a);
         using var child = Process.Start(psi)!;
         string? line;
@@ -311,7 +311,7 @@ public static class ScaleBench
     public static async Task<int> WriteChildAsync(string[] args)
     {
         var dataDir = args[0];
-        var gen = new ScaleEvents(args[2], long.Parse(args[1], Inv), long.Parse(args[3], Inv));
+        var gen = new ScaleEvents(args[2], long.Parse(args[1], Inv), long.Parse(args[3], Inv), args.Length > 4 ? double.Parse(args[4], Inv) : ScaleEvents.DefaultSpanDays);
         var log = EventLog.Open(LogOptions(dataDir));
         await gen.FillAsync(log);
         System.Console.WriteLine("written " + log.Count.ToString(Inv));
@@ -319,7 +319,7 @@ public static class ScaleBench
         return 0;
     }
 
-    private static string Commit()
+    internal static string Commit()
     {
         try
         {
@@ -331,7 +331,7 @@ public static class ScaleBench
         catch (System.ComponentModel.Win32Exception) { return "?"; }
     }
 
-    private static void Log(string s) => System.Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {s}");
+    internal static void Log(string s) => System.Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {s}");
 
     private static void Write(List<Row> rows, string? outFile, bool quiet = false)
     {

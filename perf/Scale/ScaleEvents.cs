@@ -16,7 +16,7 @@ namespace Redoubt.Perf.Scale;
 public sealed class ScaleEvents
 {
     public const int Hosts = 1000;
-    public const double SpanDays = 30;
+    public const double DefaultSpanDays = 30;
     private readonly EventRecord[] _templates;
     private readonly string[] _hosts = Enumerable.Range(0, Hosts).Select(i => $"srv-{i:D3}.plant.example").ToArray();
 
@@ -24,9 +24,12 @@ public sealed class ScaleEvents
     public long StartMs { get; }
     public double StepMs { get; }
     public int DistinctLines => _templates.Length;
+    /// <summary>Days the received times span, ending at the end time (30; the restart bench uses less, so every event is in the recover window).</summary>
+    public double SpanDays { get; }
 
-    public ScaleEvents(string shared, long count, long endMs)
+    public ScaleEvents(string shared, long count, long endMs, double spanDays = DefaultSpanDays)
     {
+        SpanDays = spanDays;
         var mix = MessageMix.Load(Path.Combine(shared, "logs"));
         var parser = new SyslogEvents(TimeZoneInfo.Utc, TimeProvider.System);
         _templates = [.. mix.Lines.Select(l => parser.FromFrame(Encoding.UTF8.GetBytes(l), false, Transport.SyslogTcp, null))];

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
@@ -151,6 +152,7 @@ public sealed partial class EventLog
             {
                 var entry = buffer.WrittenSpan[start..ends[i]];
                 ids[i] = Enqueue(log, entry);
+                if (i == ends.Length - 1) request.LastCrc = BinaryPrimitives.ReadUInt32LittleEndian(entry);
                 // Entry = 4-byte length header + payload padded to 4 bytes (FASTER-NOTES 2.3).
                 request.Ends ??= new long[ends.Length];
                 request.Ends[i] = ids[i] + 4 + ((entry.Length + 3) & ~3);
@@ -205,8 +207,9 @@ public sealed partial class EventLog
             {
                 _index.Observe(request.Ids[i], request.Ends![i], request.Events[i]);
                 Stats.Count(request.Events[i]);
-                _options.OnCommitted?.Invoke(request.Ids[i], request.Events[i]);
+                Committed(request.Ids[i], request.Events[i]);
             }
+            if (request.Ids.Length > 0) (_lastEntry, _lastEntryCrc) = (request.Ids[^1], request.LastCrc);
         }
         _index.Publish();
         var now = Stopwatch.GetTimestamp();
@@ -216,6 +219,7 @@ public sealed partial class EventLog
             Commits.AckMicros.Record((long)Stopwatch.GetElapsedTime(request.QueuedAt, now).TotalMicroseconds);
             request.Completion.TrySetResult(new AppendResult(request.Ids!));
         }
+        MaybeCheckpointState(events);
     }
 
     private async Task RunControlAsync(ControlRequest control)
@@ -300,7 +304,8 @@ public sealed partial class EventLog
         if (recovered > _index.End)
         {
             // A commit reported failed did reach the disk: index those events (never acknowledged, but stored).
-            VerifyRange(fresh, _index.End, recovered, (address, end, e) => { _index.Observe(address, end, e); Stats.Count(e); _options.OnCommitted?.Invoke(address, e); });
+            var last = VerifyRange(fresh, _index.End, recovered, (address, end, e) => { _index.Observe(address, end, e); Stats.Count(e); Committed(address, e); });
+            if (last.Address >= 0) (_lastEntry, _lastEntryCrc) = last;
             _index.Publish();
         }
         _gen = new Generation(fresh, old.Number + 1);
@@ -324,6 +329,8 @@ public sealed partial class EventLog
         public int[]? EncodedEnds { get; set; }
         public long[]? Ids { get; set; }
         public long[]? Ends { get; set; }
+        /// <summary>Our CRC of the request's last entry (a state checkpoint names the entry it was taken after).</summary>
+        public uint LastCrc { get; set; }
         /// <summary>Null for fire-and-forget writes (UDP): nobody waits, so nothing to allocate.</summary>
         public TaskCompletionSource<AppendResult>? Completion { get; } =
             acknowledged ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;

@@ -16,7 +16,8 @@ public sealed partial class EventLog : IBackupParticipant
     /// commit files and note the committed address and the index length. Then, with retention held
     /// off, copy the segments up to that address and the index up to that length while ingestion
     /// goes on. Bytes below a committed address never change, so the copy is exactly the store as of
-    /// that commit; what the copy holds beyond it is ignored by recovery, as after a crash.
+    /// that commit; what the copy holds beyond it is ignored by recovery, as after a crash. The state
+    /// checkpoint is captured at the same commit (the file on disk may cover another address).
     /// </summary>
     public async Task WriteBackupAsync(BackupWriter writer, CancellationToken cancellationToken)
     {
@@ -34,7 +35,7 @@ public sealed partial class EventLog : IBackupParticipant
                     try { commits.Add((Path.GetRelativePath(Directory, file), await File.ReadAllBytesAsync(file).ConfigureAwait(false))); }
                     catch (FileNotFoundException) { }
                 }
-                return new BackupPoint(gen.Log.BeginAddress, gen.Log.CommittedUntilAddress, Stats.Events, _index.FileBytes, commits);
+                return new BackupPoint(gen.Log.BeginAddress, gen.Log.CommittedUntilAddress, Stats.Events, _index.FileBytes, commits, CaptureStateForBackup());
             }, cancellationToken).ConfigureAwait(false);
 
             var store = StoreDirectory;
@@ -44,6 +45,9 @@ public sealed partial class EventLog : IBackupParticipant
             foreach (var (path, bytes) in point.Commits)
                 await writer.AddBytesAsync(Entry(path), bytes, cancellationToken).ConfigureAwait(false);
             await writer.AddFileAsync(Entry(IndexFile.FileName), Path.Combine(Directory, IndexFile.FileName), point.IndexBytes, cancellationToken).ConfigureAwait(false);
+            // The ingest state as of the same commit: a restored appliance opens without replaying the window.
+            if (point.State is { } state)
+                await writer.AddBytesAsync(Entry(LogStateFile.FileName), state.Encode(_clock.GetUtcNow().ToUnixTimeMilliseconds()), cancellationToken).ConfigureAwait(false);
 
             var segmentBits = _layout.SegmentSizeBits;
             if (point.Committed > point.Begin)
@@ -65,5 +69,5 @@ public sealed partial class EventLog : IBackupParticipant
 
     private static long AlignUp(long value, long alignment) => (value + alignment - 1) / alignment * alignment;
 
-    private sealed record BackupPoint(long Begin, long Committed, long Events, long IndexBytes, List<(string Path, byte[] Bytes)> Commits);
+    private sealed record BackupPoint(long Begin, long Committed, long Events, long IndexBytes, List<(string Path, byte[] Bytes)> Commits, StateCapture? State);
 }

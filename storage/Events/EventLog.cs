@@ -83,6 +83,7 @@ public sealed partial class EventLog : IAsyncDisposable
             _gen = new Generation(OpenFasterLog(), 1);
             _index = LoadIndex(_gen.Log, out var tail, out var repair);
             if (options.OnRecovered is { } onRecovered) ReplayRecent(onRecovered);
+            if (options.State is { } state) RecoverState(state);
             if (!HasCommits()) _gen.Log.CommitStronglyAsync(Cookie).AsTask().GetAwaiter().GetResult();
             Recovery = new RecoveryReport(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _index.ClosedBlocks, tail, _gen.Log.CommittedUntilAddress, repair);
         }
@@ -202,7 +203,7 @@ public sealed partial class EventLog : IAsyncDisposable
             {
                 var last = blocks[^1];
                 var seen = 0;
-                VerifyRange(log, last.Start, last.End, (_, _, _) => seen++);
+                (_lastEntry, _lastEntryCrc) = VerifyRange(log, last.Start, last.End, (_, _, _) => seen++);
                 if (seen != last.Count)
                     throw new StoreDamagedException($"{Directory}: the last indexed block [{last.Start}, {last.End}) should hold {last.Count} events, the log has {seen}. " + NothingChanged);
                 from = last.End;
@@ -210,12 +211,13 @@ public sealed partial class EventLog : IAsyncDisposable
 
             var index = new TimeIndex(file, blocks, from, _options);
             long n = 0;
-            VerifyRange(log, from, committed, (address, end, e) =>
+            var tailLast = VerifyRange(log, from, committed, (address, end, e) =>
             {
                 index.Observe(address, end, e);
                 Stats.Count(e);
                 n++;
             });
+            if (tailLast.Address >= 0) (_lastEntry, _lastEntryCrc) = tailLast;
             index.Publish();
             tailEvents = n;
             return index;
@@ -258,12 +260,14 @@ public sealed partial class EventLog : IAsyncDisposable
     /// Reads [from, until) and checks it is whole: every entry decodes (CRC), each starts where the
     /// previous ended (or at the next page, when it did not fit), and the last ends exactly at
     /// <paramref name="until"/>. FasterLog skips zeroed space silently, so a truncated file shows up
-    /// only as a short or gapped range — which is what this looks for.
+    /// only as a short or gapped range — which is what this looks for. Returns the address and CRC of
+    /// the last entry read (-1 when the range is empty).
     /// </summary>
-    private void VerifyRange(FasterLog log, long from, long until, Action<long, long, EventRecord> onEvent, bool summariesOnly = false)
+    private (long Address, uint Crc) VerifyRange(FasterLog log, long from, long until, Action<long, long, EventRecord> onEvent, bool summariesOnly = false)
     {
-        if (from >= until) return;
+        if (from >= until) return (-1, 0);
         var expected = from;
+        (long Address, uint Crc) last = (-1, 0);
         try
         {
             using var iterator = log.Scan(from, until);
@@ -277,6 +281,7 @@ public sealed partial class EventLog : IAsyncDisposable
                             $"{Directory}: events between addresses {expected} and {address} are unreadable (zeroed or overwritten log segment). " + NothingChanged);
                     var memory = entry.AsMemory(0, length);
                     onEvent(address, next, summariesOnly ? EventSummaryCodec.Decode(memory, address) : EventCodec.Decode(memory, address));
+                    last = (address, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(entry));
                     expected = next;
                 }
                 if (!iterator.WaitAsync().AsTask().GetAwaiter().GetResult()) break;
@@ -294,6 +299,7 @@ public sealed partial class EventLog : IAsyncDisposable
             throw new StoreDamagedException(
                 $"{Directory}: the log's commit covers addresses up to {until}, but entries can be read only up to {expected}: " +
                 "the segment file is truncated or its end overwritten. " + NothingChanged);
+        return last;
     }
 
     public async ValueTask DisposeAsync()
@@ -309,7 +315,9 @@ public sealed partial class EventLog : IAsyncDisposable
         {
             try { await gen.Log.CommitStronglyAsync(Cookie).ConfigureAwait(false); }
             catch (Exception e) { _logger?.LogWarning("event log: final commit failed ({Error}); every acknowledged event was committed before", e.Message); }
+            await CloseStateAsync().ConfigureAwait(false);
         }
+        else await _stateWrite.ConfigureAwait(false);
         gen.Closed.Cancel();
         gen.Log.Dispose();
         _device.Dispose();

@@ -56,8 +56,19 @@ public sealed class EventLogOptions
     /// the open then skips most of each entry instead of decoding it (every entry's checksum is still verified).
     /// </summary>
     public bool RecoverSummariesOnly { get; init; }
-    /// <summary>How far back (by received time) <see cref="OnRecovered"/> replays.</summary>
+    /// <summary>How far back (by received time) <see cref="OnRecovered"/> replays, and <see cref="State"/> when it has no usable checkpoint.</summary>
     public TimeSpan RecoverWindow { get; init; } = TimeSpan.FromDays(1);
+    /// <summary>
+    /// State derived from the events and checkpointed beside the log (<see cref="LogStateFile"/>): it sees
+    /// every committed event, and an open loads its checkpoint and replays only the events after it.
+    /// Without a usable checkpoint (a store written before, a torn or foreign file) the open replays
+    /// <see cref="RecoverWindow"/> into it instead, as <see cref="OnRecovered"/>.
+    /// </summary>
+    public ILogState? State { get; init; }
+    /// <summary>Checkpoint <see cref="State"/> after this many committed events: bounds what an open after kill -9 replays.</summary>
+    public int StateCheckpointEvents { get; init; } = 65_536;
+    /// <summary>…but at most this often (each checkpoint rewrites the whole state).</summary>
+    public TimeSpan StateCheckpointMinInterval { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>
     /// Sees every event right after its commit, in log order, before its append completes: state it
     /// updates is current when the producer learns the event is durable. Runs on the appender: keep it

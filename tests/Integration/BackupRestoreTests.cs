@@ -141,6 +141,64 @@ public sealed class BackupRestoreTests
         finally { Directory.Delete(work, recursive: true); }
     }
 
+    [Fact]
+    public async Task Keys_acknowledged_before_a_backup_answer_the_same_after_a_restore_with_or_without_the_state_checkpoint()
+    {
+        var work = Directory.CreateTempSubdirectory("redoubt-backup-keys-").FullName;
+        try
+        {
+            var archive = Path.Combine(work, "site.tar");
+            var answers = new Dictionary<string, (string Body, string Answer)>();
+            string after;
+            await using (var app = await ApplianceProcess.StartAsync(Directory.CreateDirectory(Path.Combine(work, "original")).FullName))
+            {
+                for (var i = 0; i < 4; i++)
+                {
+                    var body = string.Join("\n", Otrf.Take(i * 50, 50)) + "\n";
+                    var (status, answer, _) = await KeyedPostAsync(app, body, $"before-{i}");
+                    Assert.Equal(System.Net.HttpStatusCode.OK, status);
+                    answers[$"before-{i}"] = (body, answer);
+                }
+                var (code, output) = await RedoubtCli.RunAsync("backup", "--out", archive, "--url", $"https://127.0.0.1:{app.HttpPort}", "--token", app.Token!, "--cert", app.CertificateFile);
+                Assert.True(code == 0, output);
+                after = string.Join("\n", Otrf.Take(1000, 50)) + "\n";
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await KeyedPostAsync(app, after, "after-backup")).Status);
+            }
+            await using (var f = File.OpenRead(archive))
+                Assert.Contains((await Backup.VerifyAsync(f)).Files, e => e.Path == "events/" + Redoubt.Storage.Events.LogStateFile.FileName);
+
+            foreach (var withCheckpoint in new[] { true, false })
+            {
+                var restored = Path.Combine(work, withCheckpoint ? "restored" : "restored-without");
+                var (restoreCode, restoreOutput) = await RedoubtCli.RunAsync("restore", archive, "--data", restored);
+                Assert.True(restoreCode == 0, restoreOutput);
+                if (!withCheckpoint) File.Delete(Path.Combine(restored, "events", Redoubt.Storage.Events.LogStateFile.FileName));
+                await using var copy = await ApplianceProcess.StartAsync(restored);
+                Assert.Contains(withCheckpoint ? "ingest state from its checkpoint" : "ingest state rebuilt from", copy.Output);
+                var events = (await copy.StatsAsync()).GetProperty("events").GetInt64();
+                foreach (var (key, (body, answer)) in answers)
+                {
+                    var (status, again, replayed) = await KeyedPostAsync(copy, body, key);
+                    Assert.True(status == System.Net.HttpStatusCode.OK && replayed, $"{key}: {status} {again}");
+                    Assert.Equal(answer, again);
+                }
+                Assert.Equal(events, (await copy.StatsAsync()).GetProperty("events").GetInt64());
+                // The key posted after the backup point is not in the restored log: a new batch.
+                var (afterStatus, _, afterReplayed) = await KeyedPostAsync(copy, after, "after-backup");
+                Assert.Equal((System.Net.HttpStatusCode.OK, false), (afterStatus, afterReplayed));
+            }
+        }
+        finally { Directory.Delete(work, recursive: true); }
+    }
+
+    private static async Task<(System.Net.HttpStatusCode Status, string Body, bool Replayed)> KeyedPostAsync(ApplianceProcess app, string body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/ingest") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/x-ndjson") };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        using var response = await app.Http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.Contains("Idempotent-Replayed"));
+    }
+
     private static List<string> TokenIds(JsonElement list) =>
         list.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("id").GetString()!).ToList();
 

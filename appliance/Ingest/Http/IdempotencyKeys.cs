@@ -7,6 +7,9 @@ public sealed record KnownBatch(string Key, byte[] BodySha256, long[] Ids, long 
 
 public enum KeyState { New, InFlight, Known }
 
+/// <summary>What <see cref="IdempotencyKeys.Capture"/> takes: the remembered batches, oldest first, and a batch still coming in.</summary>
+public sealed record KeysSnapshot(KnownBatch[] Known, KnownBatch? Pending, int PendingCount);
+
 /// <summary>
 /// Idempotency keys of NDJSON batches (the <c>Idempotency-Key</c> header). The key travels in the
 /// events themselves (<see cref="EventRecord.Batch"/>), written in the same durable append as the
@@ -103,6 +106,43 @@ public sealed class IdempotencyKeys(TimeSpan lifetime, int maxKeys, int maxIds, 
         _oldestFirst.Remove(node);
         _known.Remove(node.Value.Key);
         _ids -= node.Value.Ids.Length;
+    }
+
+    /// <summary>
+    /// The log's appender, between commits (or the open): the remembered batches, oldest first, and a
+    /// batch whose first events are committed but not yet all of them (<see cref="KeysSnapshot.Pending"/>,
+    /// holding the ids so far, and how many it will have).
+    /// </summary>
+    public KeysSnapshot Capture()
+    {
+        var pending = _pending is { } p ? new KnownBatch(p.Key, p.Sha, [.. p.Ids], p.AtMs) : null;
+        lock (_gate) return new KeysSnapshot([.. _oldestFirst], pending, _pending?.Count ?? 0);
+    }
+
+    /// <summary>At open, before the events after the checkpoint are observed: takes back a <see cref="Capture"/>; expired keys stay forgotten.</summary>
+    public void Load(KeysSnapshot saved)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        lock (_gate)
+            foreach (var batch in saved.Known)
+                if (!Expired(batch, now)) Remember(batch);
+        if (saved.Pending is { } p && saved.PendingCount > p.Ids.Length)
+        {
+            _pending = new Pending(p.Key, p.BodySha256, saved.PendingCount, p.StoredAtMs);
+            _pending.Ids.AddRange(p.Ids);
+        }
+    }
+
+    /// <summary>Forgets every key (a checkpoint that could not be loaded whole).</summary>
+    public void Clear()
+    {
+        _pending = null;
+        lock (_gate)
+        {
+            _known.Clear();
+            _oldestFirst.Clear();
+            _ids = 0;
+        }
     }
 
     private bool Expired(KnownBatch batch, long nowMs) => nowMs - batch.StoredAtMs > lifetime.TotalMilliseconds;
