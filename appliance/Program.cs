@@ -261,6 +261,7 @@ public static class Program
             IndexBlockMaxBytes = s.IndexBlockMaxBytes,
             IndexBlockMaxSpan = TimeSpan.FromMinutes(s.IndexBlockMaxMinutes),
             MinFreeBytes = s.MinFreeBytes,
+            TailRecords = s.TailRecords,
             Logger = loggers?.CreateLogger("Redoubt.Storage.EventLog"),
             OnRecovered = onRecovered,
             // Sources and idempotency keys need no message or fields: the open skips them (the restart time).

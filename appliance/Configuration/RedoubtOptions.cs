@@ -66,6 +66,8 @@ public sealed class StorageOptions
     public double IndexBlockMaxMinutes { get; set; } = 60;
     /// <summary>Writes stop (503 disk_full) while free space is below this; they resume by themselves.</summary>
     public long MinFreeBytes { get; set; } = 256L << 20;
+    /// <summary>Events of the latest commits handed to the sinks from memory instead of decoded again (0 = always decode).</summary>
+    public int TailRecords { get; set; } = 32_768;
     public RetentionOptions Retention { get; set; } = new();
 }
 

@@ -28,6 +28,8 @@ public static class LoadCommand
         public string? Rules { get; init; }
         public string? Loggen { get; init; }
         public string? Out { get; init; }
+        /// <summary>Configuration given to the appliance as `--KEY=VALUE` (A/B of a setting on one build).</summary>
+        public List<string> Settings { get; init; } = [];
     }
 
     private sealed record Row(string Bench, string Figure, string Value, string Note);
@@ -61,6 +63,7 @@ public static class LoadCommand
                 "--rules" => o with { Rules = Next() },
                 "--loggen" => o with { Loggen = Next() },
                 "--out" => o with { Out = Next() },
+                "--set" => o with { Settings = [.. o.Settings, Next()] },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
@@ -77,6 +80,7 @@ public static class LoadCommand
         var rows = new List<Row>();
         var extra = new List<string>();
         if (o.Rules is not null) { extra.Add("--rules"); extra.Add(o.Rules); }
+        foreach (var setting in o.Settings) extra.Add("--" + setting);
         await using var app = await ApplianceUnderTest.StartAsync(Path.GetFullPath(o.Dll), extra);
         Log($"appliance pid {app.Pid} on https://127.0.0.1:{app.HttpPort}, syslog {app.SyslogPort}, relp {app.RelpPort}, forward {app.ForwardPort}");
         try

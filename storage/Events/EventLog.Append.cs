@@ -151,6 +151,7 @@ public sealed partial class EventLog
             {
                 var entry = buffer.WrittenSpan[start..ends[i]];
                 ids[i] = Enqueue(log, entry);
+                KeepEnqueued(ids[i], request.Events[i]);
                 // Entry = 4-byte length header + payload padded to 4 bytes (FASTER-NOTES 2.3).
                 request.Ends ??= new long[ends.Length];
                 request.Ends[i] = ids[i] + 4 + ((entry.Length + 3) & ~3);
@@ -303,6 +304,7 @@ public sealed partial class EventLog
             VerifyRange(fresh, _index.End, recovered, (address, end, e) => { _index.Observe(address, end, e); Stats.Count(e); _options.OnCommitted?.Invoke(address, e); });
             _index.Publish();
         }
+        _tail?.Invalidate(); // before the new generation commits anything at the addresses of the lost entries
         _gen = new Generation(fresh, old.Number + 1);
         old.Closed.Cancel();
         old.Log.Dispose();
