@@ -96,6 +96,22 @@ public static class IngestProbe
         }
         System.Console.WriteLine($"sum of steps: {total:F2} us/event; load {Load()}");
 
+        if (args.Contains("--index"))
+        {
+            // Which fields the literal indexes scan on this mix, and how much text per event.
+            var chars = new Dictionary<int, long>();
+            foreach (var d in decoded)
+            {
+                evaluator.Evaluate(d.Id, d.Event, null);
+                var f = evaluator.Fields;
+                foreach (var (slot, _, _, _) in set.RuleIndexDescribe().Concat(set.SourceIndex.Describe()))
+                    for (var e = f.First(slot); e >= 0; e = f.Next(e)) chars[slot] = chars.GetValueOrDefault(slot) + f.Text(e).Length;
+            }
+            foreach (var (name, index) in new[] { ("rule", set.RuleIndexDescribe()), ("source", set.SourceIndex.Describe()) })
+                foreach (var (slot, states, patterns, bytes) in index.OrderByDescending(d => chars.GetValueOrDefault(d.Slot)).Take(12))
+                    System.Console.WriteLine($"  {name} index {set.Slots.NameOf(slot)}: {patterns} patterns, {states} states, {bytes / 1024} KiB; {(double)chars.GetValueOrDefault(slot) / decoded.Length:F1} chars/event");
+        }
+
         if (top > 0)
         {
             foreach (var rule in set.Rules) { rule.Counters.Evaluations = 0; rule.Counters.Matches = 0; rule.Counters.SampledEvaluations = 0; rule.Counters.SampledTicks = 0; }
