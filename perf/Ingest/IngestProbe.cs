@@ -37,14 +37,14 @@ public static class IngestProbe
         var evaluator = new Evaluator(set);
         var graph = new NullGraph();
         var parser = new SyslogEvents(TimeZoneInfo.Utc, TimeProvider.System);
-        var sender = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 40000);
+        var senderText = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 40000).ToString();
         System.Console.WriteLine($"{frames.Length} lines, {set.RuleCount} rules, {extraction.Rules.Rules.Count} extraction rules, load {Load()}");
 
         var records = new EventRecord[frames.Length];
         var entries = new byte[frames.Length][];
         var decoded = new StoredEvent[frames.Length];
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        void Parse() { for (var i = 0; i < frames.Length; i++) records[i] = parser.FromFrame(frames[i], false, Transport.SyslogTcp, sender); }
+        void Parse() { for (var i = 0; i < frames.Length; i++) records[i] = parser.FromPeerFrame(frames[i], false, Transport.SyslogTcp, senderText); } // as a stream connection does
         void Encode()
         {
             for (var i = 0; i < records.Length; i++)
