@@ -1,4 +1,5 @@
 using Redoubt.Detection.Engine;
+using Redoubt.Detection.Events;
 using Redoubt.Tests.Support;
 
 namespace Redoubt.Tests.Detection;
@@ -71,5 +72,45 @@ public class AutomatonTests
             found += bits.Count(b => b != 0);
         }
         Assert.True(found > 100);
+    }
+
+    [Fact]
+    public void The_literal_index_marks_what_brute_force_finds_on_random_fields()
+    {
+        var random = new Random(7);
+        const string letters = "abc%-01 ./";
+        string Word(int max) => new([.. Enumerable.Range(0, random.Next(1, max)).Select(_ => letters[random.Next(letters.Length)])]);
+        var names = new FieldNames();
+        var slots = Enumerable.Range(0, 6).Select(i => names.Intern("f" + i)).ToArray();
+        for (var round = 0; round < 30; round++)
+        {
+            const int members = 100;
+            // Slot k gets k*3 patterns: exact ones (looked up) and others (the automaton), few or many.
+            var atoms = slots.SelectMany((slot, k) => Enumerable.Range(0, k * 3)
+                .Select(_ => (Member: random.Next(members), Slot: slot, Kind: (AtomKind)random.Next(4), Text: Word(5)))).ToList();
+            var index = new LiteralIndex(atoms);
+            var fields = new EventFields(names);
+            for (var t = 0; t < 100; t++)
+            {
+                fields.Reset();
+                var values = slots.Select(slot => (slot, Enumerable.Range(0, random.Next(0, 3)).Select(_ => Word(30)).ToList())).ToList();
+                foreach (var (slot, list) in values) foreach (var v in list) fields.Add(slot, v, ValueKind.String);
+                var bits = new ulong[(members + 63) / 64];
+                index.Mark(fields, bits);
+                var expected = new ulong[bits.Length];
+                foreach (var (member, slot, kind, text) in atoms)
+                {
+                    var hit = values.First(v => v.slot == slot).Item2.Any(v => kind switch
+                    {
+                        AtomKind.Exact => v == text,
+                        AtomKind.Prefix => v.StartsWith(text, StringComparison.Ordinal),
+                        AtomKind.Suffix => v.EndsWith(text, StringComparison.Ordinal),
+                        _ => v.Contains(text, StringComparison.Ordinal),
+                    });
+                    if (hit) expected[member >> 6] |= 1UL << member;
+                }
+                Assert.True(expected.SequenceEqual(bits), $"round {round}, event {t}");
+            }
+        }
     }
 }
