@@ -97,6 +97,10 @@ public static class LoadCommand
             var (events, _) = await app.ProgressAsync();
             var bytes = await app.GetJsonAsync("/api/v1/stats");
             rows.Add(new Row("appliance", "event store on disk per event", $"{bytes.GetProperty("storeBytes").GetInt64() / (double)Math.Max(1, events):F0} B", $"{events:N0} events, {bytes.GetProperty("storeBytes").GetInt64() / 1e6:N0} MB (FASTER log, MessagePack)"));
+            if (bytes.TryGetProperty("storage", out var storage) && storage.TryGetProperty("commit", out var commit))
+                rows.Add(new Row("appliance", "group commit (whole invocation)",
+                    $"{commit.GetProperty("batchEventsMean").GetDouble():N0} events/commit",
+                    $"{commit.GetProperty("commits").GetInt64():N0} commits; commit p50 / p99 {commit.GetProperty("commitMsP50").GetDouble()} / {commit.GetProperty("commitMsP99").GetDouble()} ms; ack p50 / p99 {commit.GetProperty("ackMsP50").GetDouble()} / {commit.GetProperty("ackMsP99").GetDouble()} ms"));
             rows.Add(new Row("appliance", "RSS after the run", $"{app.RssBytes() / 1e6:F0} MB", $"{events:N0} events stored; {(double)app.RssBytes() / Math.Max(1, events):F0} B of RSS per stored event (upper bound: includes the runtime and caches)"));
             if (o.Scenarios.Contains("restart"))
             {
