@@ -279,6 +279,7 @@ public static class Program
             IndexBlockMaxBytes = s.IndexBlockMaxBytes,
             IndexBlockMaxSpan = TimeSpan.FromMinutes(s.IndexBlockMaxMinutes),
             MinFreeBytes = s.MinFreeBytes,
+            TailRecords = s.TailRecords,
             Logger = loggers?.CreateLogger("Redoubt.Storage.EventLog"),
             // Sources and idempotency keys: checkpointed beside the log; an open replays what came after.
             State = state,

@@ -68,6 +68,8 @@ public sealed class StorageOptions
     public long MinFreeBytes { get; set; } = 256L << 20;
     /// <summary>Ingest state (sources' last-seen, idempotency keys) is checkpointed after this many events: an open after kill -9 replays at most about this many.</summary>
     public int StateCheckpointEvents { get; set; } = 65_536;
+    /// <summary>Events of the latest commits handed to the sinks from memory instead of decoded again (0 = always decode).</summary>
+    public int TailRecords { get; set; } = 32_768;
     public RetentionOptions Retention { get; set; } = new();
 }
 

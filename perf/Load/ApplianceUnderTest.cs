@@ -172,11 +172,17 @@ public sealed class ApplianceUnderTest : IAsyncDisposable
         return doc.RootElement.Clone();
     }
 
-    /// <summary>Events in the store, and whether every sink (detection, graph...) has applied everything committed.</summary>
+    /// <summary>
+    /// Events in the store, and whether every sink (detection, graph...) has applied everything committed:
+    /// the fan-out has handed it over (sinks' lag 0) and each checkpointed store has applied it (its own
+    /// queue drained), so CPU measured up to then includes the sinks' work.
+    /// </summary>
     public async Task<(long Events, bool SinksCaughtUp)> ProgressAsync(CancellationToken ct = default)
     {
         var s = await GetJsonAsync("/api/v1/stats", ct);
-        var caughtUp = s.GetProperty("sinks").EnumerateArray().All(k => k.GetProperty("lagBytes").GetInt64() == 0);
+        var committed = s.GetProperty("committedUntil").GetInt64();
+        var caughtUp = s.GetProperty("sinks").EnumerateArray().All(k => k.GetProperty("lagBytes").GetInt64() == 0)
+            && (!s.TryGetProperty("stores", out var stores) || stores.EnumerateArray().All(k => k.GetProperty("appliedUntil").GetInt64() >= committed));
         return (s.GetProperty("events").GetInt64(), caughtUp);
     }
 

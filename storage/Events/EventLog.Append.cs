@@ -153,6 +153,7 @@ public sealed partial class EventLog
                 var entry = buffer.WrittenSpan[start..ends[i]];
                 ids[i] = Enqueue(log, entry);
                 if (i == ends.Length - 1) request.LastCrc = BinaryPrimitives.ReadUInt32LittleEndian(entry);
+                KeepEnqueued(ids[i], request.Events[i]);
                 // Entry = 4-byte length header + payload padded to 4 bytes (FASTER-NOTES 2.3).
                 request.Ends ??= new long[ends.Length];
                 request.Ends[i] = ids[i] + 4 + ((entry.Length + 3) & ~3);
@@ -308,6 +309,7 @@ public sealed partial class EventLog
             if (last.Address >= 0) (_lastEntry, _lastEntryCrc) = last;
             _index.Publish();
         }
+        _tail?.Invalidate(); // before the new generation commits anything at the addresses of the lost entries
         _gen = new Generation(fresh, old.Number + 1);
         old.Closed.Cancel();
         old.Log.Dispose();

@@ -269,24 +269,30 @@ public sealed partial class EventLog
     public async IAsyncEnumerable<StoredEvent> ReadCommittedAsync(long fromAddress, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var next = fromAddress;
-        while (!cancellationToken.IsCancellationRequested)
+        // One tailing reader (the fan-out) takes the appender's records of recent commits instead of decoding them again.
+        var fromTail = _tail?.TryOwn() == true;
+        try
         {
-            var gen = _gen;
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, gen.Closed.Token);
-            next = Math.Max(next, gen.Log.BeginAddress);
-            using var iterator = gen.Log.Scan(next, long.MaxValue);
-            while (true)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                while (iterator.GetNext(out var entry, out var length, out var address, out var after))
+                var gen = _gen;
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, gen.Closed.Token);
+                next = Math.Max(next, gen.Log.BeginAddress);
+                using var iterator = gen.Log.Scan(next, long.MaxValue);
+                while (true)
                 {
-                    next = after;
-                    yield return new StoredEvent(address, EventCodec.Decode(entry.AsMemory(0, length), address), after);
+                    while (TryNextCommitted(iterator, fromTail, out var stored))
+                    {
+                        next = stored.NextId;
+                        yield return stored;
+                    }
+                    if (!await WaitQuietlyAsync(iterator, linked.Token).ConfigureAwait(false)) break;
                 }
-                if (!await WaitQuietlyAsync(iterator, linked.Token).ConfigureAwait(false)) break;
+                if (cancellationToken.IsCancellationRequested || _closing) yield break;
+                if (!gen.Closed.IsCancellationRequested) yield break; // the iterator ended: the log was completed
             }
-            if (cancellationToken.IsCancellationRequested || _closing) yield break;
-            if (!gen.Closed.IsCancellationRequested) yield break; // the iterator ended: the log was completed
         }
+        finally { if (fromTail) _tail!.Release(); }
     }
 
     /// <summary>

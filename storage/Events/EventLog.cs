@@ -69,6 +69,7 @@ public sealed partial class EventLog : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         _options = options;
+        _tail = options.TailRecords > 0 ? new CommittedTail(options.TailRecords) : null;
         _logger = options.Logger;
         _clock = options.Clock;
         StoreFormat.EnsureCompatible(options.Directory, FormatKind, FormatVersion);

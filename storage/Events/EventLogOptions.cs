@@ -76,6 +76,12 @@ public sealed class EventLogOptions
     /// </summary>
     public Action<long, EventRecord>? OnCommitted { get; init; }
 
+    /// <summary>
+    /// Records of the latest commits kept in memory for the reader that tails the log (the fan-out),
+    /// which then need not decode them again; beyond this many it decodes from the log. 0 = always decode.
+    /// </summary>
+    public int TailRecords { get; init; } = 32_768;
+
     public ILogger? Logger { get; init; }
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

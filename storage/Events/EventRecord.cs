@@ -82,6 +82,13 @@ public sealed class EventRecord
     /// recognize a retried batch, even after a restart, by scanning the log. Null otherwise.
     /// </summary>
     [Key(20)] public BatchMark? Batch { get; set; }
+
+    /// <summary>
+    /// <see cref="Json"/> as UTF-8, when the ingest had exactly those bytes (NDJSON lines, forward records):
+    /// the sinks that read the JSON (detection, graph extraction) take them instead of transcoding the string
+    /// again. Not stored (a record decoded from the log has none); must equal UTF-8 of <see cref="Json"/>.
+    /// </summary>
+    [IgnoreMember] public byte[]? JsonUtf8 { get; set; }
 }
 
 /// <summary>

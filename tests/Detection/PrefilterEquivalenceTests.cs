@@ -1,5 +1,6 @@
 using Redoubt.Detection;
 using Redoubt.Detection.Engine;
+using Redoubt.Detection.Matching;
 using Redoubt.Storage.Events;
 using Redoubt.Tests.Detection.Events;
 using Redoubt.Tests.Support;
@@ -25,6 +26,54 @@ public class PrefilterEquivalenceTests
         foreach (var file in Directory.GetFiles(SharedData.PathOf("agent-events", "otrf-security-datasets", "linux")).Order(StringComparer.Ordinal))
             foreach (var line in File.ReadLines(file))
                 yield return Sigma.Syslog("audispd", line);
+    }
+
+    /// <summary>
+    /// One syslog event per value of every keyword item of the shared rules, its message holding that
+    /// value (wildcards filled in) between real words: events the keyword gates must let through.
+    /// </summary>
+    private static IEnumerable<EventRecord> KeywordEvents(RuleSet set)
+    {
+        static IEnumerable<FieldItem> Items(Node node) => node switch
+        {
+            FieldItem f => [f],
+            AndNode a => a.Children.SelectMany(Items),
+            OrNode o => o.Children.SelectMany(Items),
+            NotNode n => Items(n.Child),
+            _ => [],
+        };
+        foreach (var rule in set.Rules)
+            foreach (var item in Items(rule.Root).Where(i => i.FieldId < 0))
+                foreach (var m in item.Values.OfType<StringMatcher>())
+                {
+                    var text = string.Join(" x ", m.Pattern.Pieces).Replace(Glob.AnyOne, 'a');
+                    yield return Sigma.Syslog("bash", "session opened " + text + " for user root");
+                    yield return Sigma.Syslog("sshd", text.ToUpperInvariant()); // case-insensitive unless |cased
+                }
+    }
+
+    [Fact]
+    public void Keyword_rules_behind_the_literal_index_fire_as_without_it()
+    {
+        var set = SigmaCorpus.RuleSet;
+        Assert.Contains(set.Rules, r => r.Gate.Any(a => a.FieldId < 0)); // keyword items do gate now
+        var fast = new Evaluator(set);
+        var full = new Evaluator(set, prefilter: false);
+        var count = 0;
+        var hits = 0;
+        foreach (var e in KeywordEvents(set))
+        {
+            var a = new HitList();
+            var b = new HitList();
+            fast.Evaluate(count, e, a);
+            full.Evaluate(count, e, b);
+            var expected = Describe(b);
+            Assert.True(expected == Describe(a), $"event {count} ({e.Message}):\nunfiltered:\n{expected}\nprefiltered:\n{Describe(a)}");
+            count++;
+            hits += b.Hits.Count;
+        }
+        Assert.True(count > 500, $"only {count} events");
+        Assert.True(hits > 200, $"only {hits} hits on {count} events built from keywords: the comparison must cover events that fire");
     }
 
     private static string Describe(HitList hits) => string.Join("\n", hits.Hits

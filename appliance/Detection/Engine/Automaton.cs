@@ -8,7 +8,13 @@ namespace Redoubt.Detection.Engine;
 public sealed class Automaton
 {
     private readonly ushort[] _alphabet;
+    /// <summary>The alphabet's first 128 entries again: text is mostly ASCII, and this stays in L1 cache.</summary>
+    private readonly ushort[] _ascii;
     private readonly int _width;
+    /// <summary>
+    /// Transitions, by row (state × width) + symbol, to the target's row offset; the complement (negative)
+    /// when the target state has outputs, so the scan tests one sign instead of loading the output range per character.
+    /// </summary>
     private readonly int[] _delta;
     private readonly int[] _outStart;
     private readonly int[] _outPatterns;
@@ -30,6 +36,7 @@ public sealed class Automaton
             foreach (var c in p.Text)
                 if (alphabet[c] == 0) alphabet[c] = checked((ushort)size++);
         _alphabet = alphabet;
+        _ascii = alphabet[..128];
         _width = size;
         _kinds = patterns.Select(p => p.Kind).ToArray();
         _lengths = patterns.Select(p => p.Text.Length).ToArray();
@@ -101,37 +108,50 @@ public sealed class Automaton
         }
         _outStart[states] = outList.Count;
         _outPatterns = outList.ToArray();
+        checked { _ = states * _width; } // row offsets fit an int
+        for (var i = 0; i < _delta.Length; i++)
+        {
+            var target = _delta[i];
+            var row = target * _width;
+            _delta[i] = outputs[target].Count > 0 ? ~row : row;
+        }
     }
 
     /// <summary>Sets the member bit of every pattern found in <paramref name="text"/> (folded) with its anchoring.</summary>
     public void Scan(ReadOnlySpan<char> text, ulong[] bits)
     {
-        var state = 0;
+        var row = 0;
         var delta = _delta;
+        var ascii = _ascii;
         var alphabet = _alphabet;
-        var width = _width;
-        var outStart = _outStart;
         for (var i = 0; i < text.Length; i++)
         {
-            state = delta[state * width + alphabet[text[i]]];
-            var o = outStart[state];
-            var end = outStart[state + 1];
-            for (; o < end; o++)
+            var c = text[i];
+            var next = delta[row + (c < 128 ? ascii[c] : alphabet[c])];
+            if (next >= 0) { row = next; continue; }
+            row = ~next;
+            Found(row / _width, i, text.Length, bits);
+        }
+    }
+
+    /// <summary>The patterns ending at <paramref name="i"/> in state <paramref name="state"/>: their members' bits, when the anchoring holds.</summary>
+    private void Found(int state, int i, int length, ulong[] bits)
+    {
+        for (var o = _outStart[state]; o < _outStart[state + 1]; o++)
+        {
+            var p = _outPatterns[o];
+            var ok = _kinds[p] switch
             {
-                var p = _outPatterns[o];
-                var ok = _kinds[p] switch
-                {
-                    AtomKind.Prefix => i + 1 == _lengths[p],
-                    AtomKind.Suffix => i == text.Length - 1,
-                    AtomKind.Exact => i + 1 == _lengths[p] && i == text.Length - 1,
-                    _ => true,
-                };
-                if (!ok) continue;
-                for (var m = _memberStart[p]; m < _memberStart[p + 1]; m++)
-                {
-                    var member = _members[m];
-                    bits[member >> 6] |= 1UL << member;
-                }
+                AtomKind.Prefix => i + 1 == _lengths[p],
+                AtomKind.Suffix => i == length - 1,
+                AtomKind.Exact => i + 1 == _lengths[p] && i == length - 1,
+                _ => true,
+            };
+            if (!ok) continue;
+            for (var m = _memberStart[p]; m < _memberStart[p + 1]; m++)
+            {
+                var member = _members[m];
+                bits[member >> 6] |= 1UL << member;
             }
         }
     }

@@ -182,10 +182,10 @@ public sealed class Evaluator
             record.Facility.TryFormat(digits, out var n, default, CultureInfo.InvariantCulture);
             f.Add(_facility, digits[..n], ValueKind.Number);
         }
-        if (record.Json is { } json)
+        if (record.Json is not null)
         {
             AddMeta(_message, record.Message);
-            _json.Read(json, f);
+            _json.Read(record, f);
             return;
         }
         if (record.Message is { } message)

@@ -4,7 +4,10 @@ namespace Redoubt.Detection.Engine;
 
 public enum AtomKind : byte { Exact, Prefix, Suffix, Contains }
 
-/// <summary>A literal (folded) that some field must hold for a rule to have a chance of matching.</summary>
+/// <summary>
+/// A literal (folded) that some field must hold for a rule to have a chance of matching. FieldId is an
+/// index into the Sigma field table, or -1 for a keyword (any value kept under FieldNames.Keywords).
+/// </summary>
 public readonly record struct Atom(int FieldId, AtomKind Kind, string Text);
 
 /// <summary>
@@ -77,7 +80,8 @@ public sealed class GateBuilder
 
     private static List<Atom>? ItemAtoms(FieldItem item)
     {
-        if (item.Kind != ItemKind.Values || item.Negated || item.FieldId < 0 || item.Values.Length == 0) return null;
+        // Keyword items (FieldId < 0) gate too: their values are matched against the Keywords slot, which the index scans like any field.
+        if (item.Kind != ItemKind.Values || item.Negated || item.Values.Length == 0) return null;
         var atoms = new List<Atom>();
         foreach (var m in item.Values)
         {

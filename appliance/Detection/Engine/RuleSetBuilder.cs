@@ -136,7 +136,7 @@ public static class RuleSetBuilder
             else
                 foreach (var atom in gate)
                     foreach (var s in c.Sources)
-                        ruleAtoms.Add((i, sourceSlots[s][atom.FieldId], atom.Kind, atom.Text));
+                        ruleAtoms.Add((i, atom.FieldId < 0 ? FieldNames.Keywords : sourceSlots[s][atom.FieldId], atom.Kind, atom.Text));
             compiledRules.Add(new CompiledRule
             {
                 Index = i, Rule = c.Rule, Root = c.Root, Sources = c.Sources, Filters = c.Filters,
@@ -156,7 +156,7 @@ public static class RuleSetBuilder
         {
             var gate = sourceGates.Derive(whens[s]);
             if (gate is null) ungatedSources[s >> 6] |= 1UL << s;
-            else sourceAtoms.AddRange(gate.Select(a => (s, identity[a.FieldId], a.Kind, a.Text)));
+            else sourceAtoms.AddRange(gate.Select(a => (s, a.FieldId < 0 ? FieldNames.Keywords : identity[a.FieldId], a.Kind, a.Text)));
             var applicable = new ulong[Math.Max(1, words)];
             foreach (var r in compiledRules)
                 if (r.Sources.Contains(s)) applicable[r.Index >> 6] |= 1UL << r.Index;

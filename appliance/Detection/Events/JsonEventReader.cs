@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Redoubt.Storage.Events;
 
 namespace Redoubt.Detection.Events;
 
@@ -61,6 +62,10 @@ public sealed class JsonEventReader(JsonFlattening flattening)
         public char Separator;
         public bool Array;
     }
+
+    /// <summary>Reads the event's <see cref="EventRecord.Json"/>, from the UTF-8 the ingest kept when there is one.</summary>
+    public bool Read(EventRecord record, EventFields fields) =>
+        record.JsonUtf8 is { } utf8 ? Read(utf8.AsSpan(), fields) : Read(record.Json!, fields);
 
     /// <summary>Reads <paramref name="json"/>; false when it is not well-formed JSON (the fields read so far stay).</summary>
     public bool Read(string json, EventFields fields)

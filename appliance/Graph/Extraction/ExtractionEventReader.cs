@@ -55,9 +55,9 @@ public sealed class ExtractionEventReader
             f.Add(_facility, digits[..n], ValueKind.Number);
         }
         Meta(_message, record.Message);
-        if (record.Json is { } json)
+        if (record.Json is not null)
         {
-            _json.Read(json, f);
+            _json.Read(record, f);
             return;
         }
         if (record.Fields is { } fields)

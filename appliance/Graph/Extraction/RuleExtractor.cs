@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Text;
+using Redoubt.Detection.Engine;
 using Redoubt.Detection.Events;
 using Redoubt.Detection.Matching;
 using Redoubt.Storage.Events;
@@ -29,13 +31,34 @@ public sealed class RuleExtractor : IGraphExtractor
     private readonly char[] _unquoted = new char[1024];
     private readonly Dictionary<string, string> _properties = new(StringComparer.Ordinal);
 
-    public ExtractionRuleSet Rules => _set;
+    // The rules' `when` literals (as detection gates its rules): only rules one of whose literals the event
+    // holds, and rules without such a literal, have their `when` evaluated.
+    private readonly LiteralIndex _index;
+    private readonly ulong[] _ungated;
+    private readonly ulong[] _candidates;
 
-    public RuleExtractor(ExtractionRuleSet set)
+    public ExtractionRuleSet Rules => _set;
+    /// <summary>Whether the literal index picks the rules whose `when` is evaluated (false: every rule's; for tests).</summary>
+    public bool Prefilter { get; }
+
+    public RuleExtractor(ExtractionRuleSet set, bool prefilter = true)
     {
         _set = set;
+        Prefilter = prefilter;
         _reader = new ExtractionEventReader(set.Slots, set.Json);
         _ctx = new MatchContext(_reader.Fields);
+        var gates = new GateBuilder();
+        foreach (var rule in set.Rules) gates.Count(rule.When);
+        var atoms = new List<(int, int, AtomKind, string)>();
+        _ungated = new ulong[(set.Rules.Count + 63) / 64 + 1];
+        _candidates = new ulong[_ungated.Length];
+        for (var i = 0; i < set.Rules.Count; i++)
+        {
+            var rule = set.Rules[i];
+            if (!prefilter || gates.Derive(rule.When) is not { } gate) { _ungated[i >> 6] |= 1UL << i; continue; }
+            foreach (var a in gate) atoms.Add((i, a.FieldId < 0 ? FieldNames.Keywords : rule.EventSlotOf[a.FieldId], a.Kind, a.Text));
+        }
+        _index = new LiteralIndex(atoms);
         var maxNodes = set.Rules.Count == 0 ? 0 : set.Rules.Max(r => r.Nodes.Length);
         _nodeIds = Enumerable.Range(0, maxNodes).Select(_ => new List<long>(4)).ToArray();
     }
@@ -47,18 +70,31 @@ public sealed class RuleExtractor : IGraphExtractor
         var record = stored.Event;
         _reader.Read(record);
         var fields = _reader.Fields;
-        foreach (var rule in rules)
+        Array.Clear(_candidates);
+        _index.Mark(fields, _candidates);
+        for (var w = 0; w < _candidates.Length; w++)
         {
-            _ctx.SlotOf = rule.EventSlotOf;
-            if (!rule.When.Eval(_ctx)) continue;
-            if (rule.Unless is { } unless && unless.Eval(_ctx)) continue;
-            var counters = rule.Counters;
-            counters.Matched++;
-            if (rule.Parse is { } parse && !Parse(parse, fields)) { counters.Unparsed++; continue; }
-            _ctx.SlotOf = rule.SlotOf;
-            if (rule.Where is { } where && !where.Eval(_ctx)) { counters.Filtered++; continue; }
-            Emit(rule, fields, record.TimeMs, Provenance.FromEvent(stored.Id), graph);
+            var word = _candidates[w] | _ungated[w];
+            while (word != 0)
+            {
+                var i = (w << 6) + BitOperations.TrailingZeroCount(word);
+                word &= word - 1;
+                Apply(rules[i], fields, stored, record.TimeMs, graph);
+            }
         }
+    }
+
+    private void Apply(ExtractionRule rule, EventFields fields, in StoredEvent stored, long timeMs, IGraphWrites graph)
+    {
+        _ctx.SlotOf = rule.EventSlotOf;
+        if (!rule.When.Eval(_ctx)) return;
+        if (rule.Unless is { } unless && unless.Eval(_ctx)) return;
+        var counters = rule.Counters;
+        counters.Matched++;
+        if (rule.Parse is { } parse && !Parse(parse, fields)) { counters.Unparsed++; return; }
+        _ctx.SlotOf = rule.SlotOf;
+        if (rule.Where is { } where && !where.Eval(_ctx)) { counters.Filtered++; return; }
+        Emit(rule, fields, timeMs, Provenance.FromEvent(stored.Id), graph);
     }
 
     private bool Parse(RuleParse parse, EventFields fields)

@@ -224,6 +224,8 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
         e.App = lifted.App ?? context.Tag;
         e.Message = lifted.Message;
         e.Json = Encoding.UTF8.GetString(_json.WrittenSpan);
+        // The writer does not validate what it copies: keep the bytes only when they are what the string encodes to.
+        if (System.Text.Unicode.Utf8.IsValid(_json.WrittenSpan)) e.JsonUtf8 = _json.WrittenSpan.ToArray();
         if (timeError is not null)
         {
             e.Flags |= EventFlags.ParseError;

@@ -83,21 +83,26 @@ public static class NdjsonIngest
         return new NdjsonBatch(events, sizes, errors);
     }
 
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     private static EventRecord? ParseLine(ReadOnlySequence<byte> line, int lineNumber, string? sender, TimeProvider clock, List<LineError> errors)
     {
         var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
         bytes = bytes.TrimEnd((byte)'\r');
         if (bytes.Trim(" \t"u8).IsEmpty) return null; // blank lines separate nothing; not an error
         string text;
-        try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes); }
+        try { text = StrictUtf8.GetString(bytes); }
         catch (DecoderFallbackException)
         {
             errors.Add(new LineError(lineNumber, "not valid UTF-8"));
             return null;
         }
 
+        // Valid UTF-8, so exactly the text's encoding: parsed as is (not transcoded back from the text) and
+        // handed to the sinks that read the JSON.
+        var utf8 = bytes.ToArray();
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 }); }
+        try { doc = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 64 }); }
         catch (JsonException e)
         {
             errors.Add(new LineError(lineNumber, "invalid JSON: " + ShortReason(e)));
@@ -130,6 +135,7 @@ public static class NdjsonIngest
                 App = FindString(root, AppFields, nestedName: false),
                 Message = FindString(root, MessageFields, nestedName: false),
                 Json = text,
+                JsonUtf8 = utf8,
             };
         }
     }

@@ -8,7 +8,11 @@ using Redoubt.Ingest.Tls;
 namespace Redoubt.Ingest.Listeners;
 
 /// <summary>One accepted connection as a protocol sees it: who sent, and the tags for their events.</summary>
-public sealed record StreamConnection(EndPoint? Peer, Dictionary<string, string>? Tags);
+public sealed record StreamConnection(EndPoint? Peer, Dictionary<string, string>? Tags)
+{
+    /// <summary>The peer as events store it ("ip:port"), formatted once per connection rather than per event.</summary>
+    public string? PeerText { get; } = Peer?.ToString();
+}
 
 /// <summary>
 /// A protocol spoken over a byte stream (plain TCP or TLS): syslog framing, RELP. It knows nothing

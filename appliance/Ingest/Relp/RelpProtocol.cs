@@ -138,7 +138,7 @@ public sealed class RelpProtocol(int maxMessageBytes, SyslogEvents events, Event
         var truncated = frame.Truncated;
         if (data.Length > maxMessageBytes) { data = data.Slice(0, maxMessageBytes); truncated = true; }
         if (data.IsEmpty) return null;
-        var record = events.FromFrame(data, truncated, transport, connection.Peer);
+        var record = events.FromPeerFrame(data, truncated, transport, connection.PeerText);
         record.Tags = connection.Tags;
         return record;
     }

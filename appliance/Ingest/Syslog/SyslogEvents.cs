@@ -13,26 +13,33 @@ namespace Redoubt.Ingest.Syslog;
 /// </summary>
 public sealed class SyslogEvents(TimeZoneInfo sourceZone, TimeProvider clock, string source = "syslog")
 {
-    public EventRecord FromFrame(in ReadOnlySequence<byte> frame, bool truncated, Transport transport, EndPoint? sender)
+    public EventRecord FromFrame(in ReadOnlySequence<byte> frame, bool truncated, Transport transport, EndPoint? sender) =>
+        FromPeerFrame(frame, truncated, transport, sender?.ToString());
+
+    public EventRecord FromFrame(ReadOnlySpan<byte> frame, bool truncated, Transport transport, EndPoint? sender) =>
+        FromPeerFrame(frame, truncated, transport, sender?.ToString());
+
+    /// <summary>As above, with the sender already formatted ("ip:port"): a stream connection formats its peer once.</summary>
+    public EventRecord FromPeerFrame(in ReadOnlySequence<byte> frame, bool truncated, Transport transport, string? sender)
     {
-        if (frame.IsSingleSegment) return FromFrame(frame.FirstSpan, truncated, transport, sender);
+        if (frame.IsSingleSegment) return FromPeerFrame(frame.FirstSpan, truncated, transport, sender);
         var rented = ArrayPool<byte>.Shared.Rent((int)frame.Length);
         try
         {
             frame.CopyTo(rented);
-            return FromFrame(rented.AsSpan(0, (int)frame.Length), truncated, transport, sender);
+            return FromPeerFrame(rented.AsSpan(0, (int)frame.Length), truncated, transport, sender);
         }
         finally { ArrayPool<byte>.Shared.Return(rented); }
     }
 
-    public EventRecord FromFrame(ReadOnlySpan<byte> frame, bool truncated, Transport transport, EndPoint? sender)
+    public EventRecord FromPeerFrame(ReadOnlySpan<byte> frame, bool truncated, Transport transport, string? sender)
     {
         var now = clock.GetUtcNow();
         var record = new EventRecord
         {
             ReceivedAtMs = now.ToUnixTimeMilliseconds(),
             Transport = transport,
-            Sender = sender?.ToString(),
+            Sender = sender,
             Source = source,
         };
         SyslogParser.Parse(frame, now, sourceZone, record);

@@ -43,7 +43,7 @@ public sealed class SyslogStreamProtocol(int maxMessageBytes, SyslogEvents event
                 long bytes = 0;
                 while (framer.TryReadFrame(ref buffer, result.IsCompleted, out var frame, out var truncated))
                 {
-                    var record = events.FromFrame(frame, truncated, transport, connection.Peer);
+                    var record = events.FromPeerFrame(frame, truncated, transport, connection.PeerText);
                     record.Tags = connection.Tags;
                     state.CountEvent(record, frame.Length);
                     bytes += frame.Length;
