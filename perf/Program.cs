@@ -3,6 +3,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project perf -- --filter '*'   (see perf/RESULTS.md)
 if (args is ["probe", _, ..]) { Redoubt.Perf.Detection.Probe.Run(args[1..]); return; }
 if (args is ["graph-bench", ..]) { Environment.ExitCode = Redoubt.Perf.Graph.GraphBench.Run(args[1..]); return; }
+if (args is ["graph-probe", ..]) { Environment.ExitCode = Redoubt.Perf.Graph.GraphProbe.Run(args[1..]); return; }
 if (args is ["forward-probe", var ingestData]) { Redoubt.Perf.Ingest.ForwardProbe.Run(ingestData); return; }
 if (args is ["forward-load", var port, var loadData, .. var rest])
 {

@@ -7,15 +7,19 @@ using Redoubt.Storage.Graph;
 namespace Redoubt.Perf.Graph;
 
 /// <summary>
-/// `graph-bench [--small] [--cte-cap SECONDS] [--out FILE]`: builds the synthetic enterprise, loads it into the engine and
+/// `graph-bench [--small] [--cte-cap SECONDS] [--no-sqlite] [--out FILE]`: builds the synthetic enterprise, loads it into the engine and
 /// into SQLite, and times each query on both in the same run. Prints a markdown report (perf/RESULTS.md keeps the figures).
 /// Every answer both sides gave is cross-checked; any disagreement fails the run (exit code 1).
+/// `--no-sqlite` skips SQLite (its load is most of a full-size run's time): engine rows and their
+/// cross-checks against the code before and a plain BFS only, for iterating on the engine; figures
+/// of record come from the default, complete run.
 /// </summary>
 public static class GraphBench
 {
     public static int Run(string[] args)
     {
         var small = args.Contains("--small");
+        var noSqlite = args.Contains("--no-sqlite");
         var scale = small ? 0.1 : 1.0;
         var cap = TimeSpan.FromSeconds(args.SkipWhile(a => a != "--cte-cap").Skip(1).FirstOrDefault() is { } capArg ? double.Parse(capArg, System.Globalization.CultureInfo.InvariantCulture) : small ? 10 : 20);
         var mismatches = new List<string>();
@@ -51,8 +55,11 @@ public static class GraphBench
             $"node arrays {(double)nodeBytes / g.NodeCount:0.0} B/node; GC heap growth for the whole engine (nodes, key index, edges; key strings shared) {(after - before) / (double)g.EdgeCount:0.0} B/edge ({(after - before) / 1e6:0} MB)");
 
         clock.Restart();
-        using var sqlite = new SqliteBaseline(g, Path.Combine(Path.GetTempPath(), $"redoubt-graph-bench-{Environment.ProcessId}.db"));
-        Say($"sqlite: {g.EdgeCount:N0} edges + {sqlite.StepRows:N0} attack-step rows loaded and indexed in {sqlite.LoadTime.TotalSeconds:0.0} s (rows {sqlite.InsertTime.TotalSeconds:0.0} s, indexes and ANALYZE {sqlite.IndexTime.TotalSeconds:0.0} s; {new FileInfo(sqlite.File).Length / 1e6:0} MB file)");
+        using var sqlite = noSqlite ? null : new SqliteBaseline(g, Path.Combine(Path.GetTempPath(), $"redoubt-graph-bench-{Environment.ProcessId}.db"));
+        Say(sqlite is null
+            ? "sqlite: skipped (--no-sqlite): no CTE timings or cross-checks in this run"
+            : $"sqlite: {g.EdgeCount:N0} edges + {sqlite.StepRows:N0} attack-step rows loaded and indexed in {sqlite.LoadTime.TotalSeconds:0.0} s (rows {sqlite.InsertTime.TotalSeconds:0.0} s, indexes and ANALYZE {sqlite.IndexTime.TotalSeconds:0.0} s; {new FileInfo(sqlite.File).Length / 1e6:0} MB file)");
+        const string skipped = "skipped (--no-sqlite)";
 
         static double Median(List<double> xs) { xs.Sort(); return xs.Count == 0 ? double.NaN : xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2; }
         // Every figure is the query's CPU time on its thread (see CpuClock); wall time is printed alongside for the blast radius.
@@ -86,7 +93,7 @@ public static class GraphBench
                 referenceAgrees = false;
                 mismatches.Add($"blast radius from node {s}: engine {engineSet.Count} nodes, reference BFS {reference.Count} ({engineSet.Except(reference).Count()} only in the engine, {reference.Except(engineSet).Count()} only in the BFS)");
             }
-            // The pre-rewrite engine code on the same snapshot: same answer, node for node and path for path.
+            // The engine code before (commit 62a139c) on the same snapshot: same answer, node for node and path for path.
             var old = BlastRadiusBefore.Run(g, [s], 6, null, EdgeFilter.All, unlimited());
             if (!SameBlastRadius(g, warm, old)) mismatches.Add($"blast radius from node {s}: the rewrite and the code before it differ");
             for (var i = 0; i < 3; i++)
@@ -101,23 +108,23 @@ public static class GraphBench
         var cteTimes = new List<double>();
         var capped = false;
         var cteCounts = new List<long?>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < (sqlite is null ? 0 : 3); i++)
     {
             var c0 = CpuClock.NowMs();
-            var (count, _) = sqlite.BlastRadius(starts[i], 6, cap);
+            var (count, _) = sqlite!.BlastRadius(starts[i], 6, cap);
             var ms = CpuClock.NowMs() - c0;
             cteTimes.Add(ms);
             cteCounts.Add(count);
             if (count is null) capped = true;
         }
         // A CTE that finished is compared even when another one was interrupted.
-        var agree = Enumerable.Range(0, 3).All(i => cteCounts[i] is null || cteCounts[i] == reachedCounts[i]);
+        var agree = Enumerable.Range(0, cteCounts.Count).All(i => cteCounts[i] is null || cteCounts[i] == reachedCounts[i]);
         var referenceText = referenceAgrees ? "same reach sets as a plain BFS" : "**reach sets differ from a plain BFS**";
         Row($"blast radius, 6 hops, from a user (reached {string.Join("/", reachedCounts.Take(3))}… nodes)", Median(engineTimes),
-            capped ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(cteTimes):N0} ms", Median(cteTimes), capped,
-            Check(agree, capped ? "engine only" : "same reach counts", $"COUNTS DIFFER: engine {string.Join("/", reachedCounts.Take(3))}, CTE {string.Join("/", cteCounts.Select(x => x?.ToString() ?? "cut"))}", "blast radius") + "; " + referenceText);
+            sqlite is null ? skipped : capped ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(cteTimes):N0} ms", sqlite is null ? null : Median(cteTimes), capped,
+            Check(agree, sqlite is null || capped ? "engine only" : "same reach counts", $"COUNTS DIFFER: engine {string.Join("/", reachedCounts.Take(3))}, CTE {string.Join("/", cteCounts.Select(x => x?.ToString() ?? "cut"))}", "blast radius") + "; " + referenceText);
 
-        rows.Add($"| the same blast radius with the engine code before the 2026-12-04 rewrite (same answers, checked) | {Median(beforeTimes):0.00} ms | – | {Median(beforeTimes) / Median(engineTimes):0.0}x slower | {(mismatches.Any(m => m.Contains("rewrite")) ? "**DIFFERENT ANSWER**" : "same nodes, costs and hops; every path real")} |");
+        rows.Add($"| the same blast radius with the engine code before (commit 62a139c; same answers, checked) | {Median(beforeTimes):0.00} ms | – | {Median(beforeTimes) / Median(engineTimes):0.0}x slower | {(mismatches.Any(m => m.Contains("rewrite")) ? "**DIFFERENT ANSWER**" : "same nodes, costs and hops; every path real")} |");
 
         // Shortest attack path from a user to a crown jewel.
         var pairFrom = starts[0];
@@ -135,10 +142,10 @@ public static class GraphBench
             var k = new List<double>();
             for (var i = 0; i < 3; i++) k.Add(Time(() => ShortestPaths.Find(g, PathEnds.Between(pairFrom, target), 10, null, EdgeFilter.All, unlimited())));
             var c0 = CpuClock.NowMs();
-            var (cost, _) = sqlite.ShortestPath(pairFrom, target, best.Hops, cap);
+            var (cost, _) = sqlite?.ShortestPath(pairFrom, target, best.Hops, cap) ?? (null, 0);
             var ms = CpuClock.NowMs() - c0;
             Row($"shortest attack path, user → crown jewel ({best.Hops} hops, cost {best.Cost / 1000.0})", Median(times),
-                cost is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{ms:N0} ms", ms, cost is null,
+                sqlite is null ? skipped : cost is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{ms:N0} ms", sqlite is null ? null : ms, cost is null,
                 cost is null ? "engine only" : Check(cost == best.Cost, "same cost", $"CTE {cost} vs {best.Cost}", "shortest path"));
             rows.Add($"| 10 shortest attack paths (Yen), same pair | {Median(k):0.00} ms | – | – | – |");
         }
@@ -149,10 +156,10 @@ public static class GraphBench
         var topTimes = new List<double>();
         for (var i = 0; i < 5; i++) topTimes.Add(Time(() => AttackPaths.Run(g, ends, 10, 6, EdgeFilter.All, unlimited())));
         var t0 = CpuClock.NowMs();
-        var (sum, _) = sqlite.TopAttackPaths(6, cap);
+        var (sum, _) = sqlite?.TopAttackPaths(6, cap) ?? (null, 0);
         var topMs = CpuClock.NowMs() - t0;
         Row($"top-10 attack paths, {ends.Sources.Count} internet-facing → {ends.Targets.Count} crown jewels, ≤ 6 hops", Median(topTimes),
-            sum is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{topMs:N0} ms", topMs, sum is null,
+            sqlite is null ? skipped : sum is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{topMs:N0} ms", sqlite is null ? null : topMs, sum is null,
             sum is null ? "engine only" : Check(sum == top.Paths.Sum(p => p.Cost), "same 10 costs", $"CTE sum {sum} vs {top.Paths.Sum(p => p.Cost)}", "top attack paths"));
 
         // 3-hop pattern: (u:User)-[:MEMBER_OF]->(g:Group)-[:ADMIN_TO]->(h:Host)-[:STORES]->(d:DataStore {crown_jewel}).
@@ -177,9 +184,9 @@ public static class GraphBench
         for (var i = 0; i < 9; i++) patternTimes.Add(Time(() => Pattern()));
         var patternCte = new List<double>();
         long? cteCount = null;
-        for (var i = 0; i < 3; i++) { var c0 = CpuClock.NowMs(); var (c, _) = sqlite.ThreeHopPattern(cap); cteCount = c; patternCte.Add(CpuClock.NowMs() - c0); }
+        for (var i = 0; i < (sqlite is null ? 0 : 3); i++) { var c0 = CpuClock.NowMs(); var (c, _) = sqlite!.ThreeHopPattern(cap); cteCount = c; patternCte.Add(CpuClock.NowMs() - c0); }
         Row($"3-hop pattern user-MEMBER_OF→group-ADMIN_TO→host-STORES→crown jewel ({patternCount:N0} pairs)", Median(patternTimes),
-            cteCount is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(patternCte):N0} ms", Median(patternCte), cteCount is null,
+            sqlite is null ? skipped : cteCount is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(patternCte):N0} ms", sqlite is null ? null : Median(patternCte), cteCount is null,
             cteCount is null ? "engine only" : Check(cteCount == patternCount, "same pairs", $"CTE {cteCount} vs {patternCount}", "3-hop pattern"));
 
         // The same pattern as an openCypher query through the query front end (parse, plan, stream) on the same snapshot.
@@ -196,7 +203,7 @@ public static class GraphBench
         var cypherTimes = new List<double>();
         for (var i = 0; i < 9; i++) cypherTimes.Add(Time(() => CypherPattern()));
         Row($"the same 3-hop pattern as a Cypher query (POST /api/v1/graph/query's engine: parse, plan, run)", Median(cypherTimes),
-            cteCount is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(patternCte):N0} ms", Median(patternCte), cteCount is null,
+            sqlite is null ? skipped : cteCount is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{Median(patternCte):N0} ms", sqlite is null ? null : Median(patternCte), cteCount is null,
             Check(cypherCount == patternCount, "same pairs as the hand-written traversal", $"Cypher {cypherCount} vs {patternCount}", "Cypher pattern"));
 
         // Choke points over the same sources and targets (no SQL counterpart): one Dijkstra per source,
@@ -215,7 +222,7 @@ public static class GraphBench
         // What the CTE counted before its step table followed the enterable rule (steps into Software too).
         Say($"blast radius reach if steps could enter Software (the CTE's step table before the fix): {string.Join("/", starts.Take(3).Select(x => ReachReference.Reach(g, x, 6, enterAnyKind: true).Count))} nodes");
         Say($"blast radius engine CPU samples: {string.Join(", ", engineTimes.Select(t => t.ToString("0.0")))} ms; wall: {string.Join(", ", blastWall.Select(t => t.ToString("0")))} ms; CTE CPU: {string.Join(", ", cteTimes.Select(t => t.ToString("0")))} ms");
-        Say($"blast radius work (node expansions + edges looked at) per query: {string.Join(", ", blastVisits.Select(v => v.ToString("N0")))}; before-rewrite CPU samples: {string.Join(", ", beforeTimes.Select(t => t.ToString("0.0")))} ms");
+        Say($"blast radius work (node expansions + edges looked at) per query: {string.Join(", ", blastVisits.Select(v => v.ToString("N0")))}; before (62a139c) CPU samples: {string.Join(", ", beforeTimes.Select(t => t.ToString("0.0")))} ms");
         Say($"whole run {total.Elapsed.TotalSeconds:0} s");
         foreach (var m in mismatches) Say($"MISMATCH {m}");
         Say(mismatches.Count == 0 ? "cross-checks: every answer both sides gave agrees" : $"FAILED: {mismatches.Count} cross-check(s) disagree");

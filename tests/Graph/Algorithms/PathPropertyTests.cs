@@ -97,6 +97,50 @@ public sealed class PathPropertyTests
     }
 
     [Fact]
+    public void Blast_radius_hops_are_the_fewest_of_the_cheapest_paths_and_a_result_limit_keeps_the_cheapest_nodes()
+    {
+        RandomGraphs.Check(c =>
+        {
+            var (g, r, q) = (c.BuildEngine().Snapshot, c.Graph, c.Query);
+            var hops = q.MaxHops ?? 3;
+            var full = BlastRadius.Run(g, [q.From], hops, null, q.Filter, Unlimited);
+            var paths = r.SimplePaths(q.From, hops, q.Filter).Where(p => p.Hops > 0 && p.Nodes[^1] != q.From).ToList();
+            foreach (var n in full.Reached)
+            {
+                var cheapest = paths.Where(p => p.Nodes[^1] == n.Node).Min(p => p.Cost);
+                Assert.Equal(paths.Where(p => p.Nodes[^1] == n.Node && p.Cost == cheapest).Min(p => p.Hops), n.Hops);
+            }
+
+            // A result limit keeps exactly the first nodes of the full answer, each with a real cheapest path.
+            var limit = q.K;
+            var cut = BlastRadius.Run(g, [q.From], hops, null, q.Filter, new QueryBudget(new QueryLimits { MaxMillis = int.MaxValue / 2, MaxResults = limit, MaxVisits = long.MaxValue }));
+            Assert.Equal(full.Reached.Take(limit).Select(n => (n.Node, n.Cost, n.Hops, n.MinHops)), cut.Reached.Select(n => (n.Node, n.Cost, n.Hops, n.MinHops)));
+            Assert.Equal(full.Reached.Count > limit ? BudgetHit.Results : BudgetHit.None, cut.Truncated);
+            foreach (var n in cut.Reached)
+            {
+                var path = cut.Tree.PathTo(n.TreeIndex);
+                Assert.Equal(n.Cost, PathChecks.AssertValid(g, r, path, q.Filter, hops));
+                Assert.Equal((q.From, n.Node, n.Hops), (path.Source, path.Target, path.Hops));
+            }
+        });
+    }
+
+    [Fact]
+    public void A_blast_radius_cut_by_its_work_budget_leaves_nothing_behind_for_the_next_query()
+    {
+        // The per-node slots are pooled and reset by each query; a query stopped midway must reset them too.
+        RandomGraphs.Check(c =>
+        {
+            var (g, q) = (c.BuildEngine().Snapshot, c.Query);
+            var hops = q.MaxHops ?? 3;
+            var before = BlastRadius.Run(g, [q.From], hops, null, q.Filter, Unlimited);
+            BlastRadius.Run(g, [q.To, q.From], hops, null, q.Filter, new QueryBudget(new QueryLimits { MaxMillis = int.MaxValue / 2, MaxResults = int.MaxValue, MaxVisits = q.K }));
+            var after = BlastRadius.Run(g, [q.From], hops, null, q.Filter, Unlimited);
+            Assert.Equal(before.Reached.Select(n => (n.Node, n.Cost, n.Hops, n.MinHops)), after.Reached.Select(n => (n.Node, n.Cost, n.Hops, n.MinHops)));
+        });
+    }
+
+    [Fact]
     public void Attack_paths_are_the_k_cheapest_from_any_source_to_any_crown_jewel()
     {
         RandomGraphs.Check(c =>
