@@ -57,8 +57,7 @@ public static class BlastRadius
         var limit = maxCost is { } m ? (int)Math.Clamp(m, -1, int.MaxValue - 1) : int.MaxValue - 1;
         using var s = Scratch.Rent(g.NodeCount);
         var slots = s.BeginBlast(g.NodeCount);
-        var records = s.BlastRecords;
-        var count = 0;
+        var records = new BlastRecords(s.BlastRecords, limit);
         try
         {
             var frontier = s.Frontier;
@@ -67,30 +66,13 @@ public static class BlastRadius
             {
                 ref var slot = ref slots[v];
                 if (slot.Latest >= 0) continue;
-                records[count] = new BlastRecord { Node = v, Cost = 0, Prev = -1, Step = -1 };
-                slot = new BlastSlot { Best = 0, Latest = count };
+                slot = new BlastSlot { Best = 0, Latest = records.Add(new BlastRecord { Node = v, Cost = 0, Prev = -1, Step = -1 }) };
                 if (frontierCount == frontier.Length) Array.Resize(ref frontier, frontierCount * 2);
-                frontier[frontierCount++] = new FrontierEntry { Node = v, Cost = 0, Record = count };
-                if (++count == records.Length) Array.Resize(ref records, count * 2);
+                frontier[frontierCount++] = new FrontierEntry { Node = v, Cost = 0, Record = slot.Latest };
             }
 
-            // Everything the inner loops read, as locals.
             var b = g.Edges.Base;
-            var baseNodes = b.NodeCount;
-            var outOffsets = b.OutOffsets;
-            var outSteps = b.OutSteps;
-            var outTarget = b.OutTarget;
-            var outType = b.Type;
-            var inOffsets = b.InOffsets;
-            var inSteps = b.InSteps;
-            var inSource = b.InSource;
-            var inType = b.InType;
-            var inEdge = b.InEdge;
             var costs = g.Costs;
-            var forward = costs.Forward;
-            var reverse = costs.Reverse;
-            var forwardExploit = costs.ForwardExploit;
-            var reverseExploit = costs.ReverseExploit;
             var exploit = g.Nodes.ExploitCost;
             var checkEdges = filter.TypeMask != uint.MaxValue || filter.HasWindow;
             var f = filter;
@@ -98,47 +80,31 @@ public static class BlastRadius
 
             for (var layer = 1; layer <= maxHops && frontierCount > 0 && !budget.Exhausted; layer++)
             {
-                var layerStart = count;
+                var layerStart = records.Count;
+                records.Layer = layer;
                 for (var k = 0; k < frontierCount; k++)
                 {
                     // Relax from the node as the previous layer left it (its record is not changed in this one).
                     var (u, cost, r) = (frontier[k].Node, frontier[k].Cost, frontier[k].Record);
                     var seen = 0;
-                    if (u < baseNodes)
+                    if (u < b.NodeCount)
                     {
                         // The compacted runs list a node's attack steps first: forward along its out-run, reverse along its in-run.
-                        var from = outOffsets[u];
-                        var end = from + outSteps[u];
-                        for (var i = from; i < end; i++)
+                        var from = b.OutOffsets[u];
+                        var outRun = b.OutSteps[u];
+                        var inFrom = b.InOffsets[u];
+                        var inRun = b.InSteps[u];
+                        if (checkEdges)
                         {
-                            int t = outType[i];
-                            var c = forward[t];
-                            if (c == 0 || (checkEdges && !Allowed(b, f, t, i))) continue;
-                            var v = outTarget[i];
-                            // Most steps lead to nodes already reached more cheaply: skip them before reading the exploit cost.
-                            ref var slot = ref slots[v];
-                            var nc = cost + c;
-                            if (slot.Best <= nc) continue;
-                            if (forwardExploit[t] && slot.Best <= (nc += exploit[v])) continue;
-                            if (nc > limit) continue;
-                            Relax(ref slot, ref records, ref count, v, nc, layer, i << 1, r);
+                            FilteredRun(b, f, b.OutTarget.AsSpan(from, outRun), b.Type.AsSpan(from, outRun), default, from, costs.Forward, costs.ForwardExploit, exploit, slots, cost, r, records);
+                            FilteredRun(b, f, b.InSource.AsSpan(inFrom, inRun), b.InType.AsSpan(inFrom, inRun), b.InEdge.AsSpan(inFrom, inRun), 0, costs.Reverse, costs.ReverseExploit, exploit, slots, cost, r, records);
                         }
-                        var inFrom = inOffsets[u];
-                        var inEnd = inFrom + inSteps[u];
-                        for (var i = inFrom; i < inEnd; i++)
+                        else
                         {
-                            int t = inType[i];
-                            var c = reverse[t];
-                            if (c == 0 || (checkEdges && !Allowed(b, f, t, inEdge[i]))) continue;
-                            var v = inSource[i];
-                            ref var slot = ref slots[v];
-                            var nc = cost + c;
-                            if (slot.Best <= nc) continue;
-                            if (reverseExploit[t] && slot.Best <= (nc += exploit[v])) continue;
-                            if (nc > limit) continue;
-                            Relax(ref slot, ref records, ref count, v, nc, layer, (inEdge[i] << 1) | 1, r);
+                            ForwardRun(b.OutTarget.AsSpan(from, outRun), b.Type.AsSpan(from, outRun), from, costs.Forward, costs.ForwardExploit, exploit, slots, cost, r, records);
+                            ReverseRun(b.InSource.AsSpan(inFrom, inRun), b.InType.AsSpan(inFrom, inRun), b.InEdge.AsSpan(inFrom, inRun), costs.Reverse, costs.ReverseExploit, exploit, slots, cost, r, records);
                         }
-                        seen = end - from + inEnd - inFrom;
+                        seen = outRun + inRun;
                     }
                     if (hasDelta)
                     {
@@ -146,68 +112,98 @@ public static class BlastRadius
                         foreach (var a in g.DeltaOut(u))
                         {
                             seen++;
-                            var c = forward[(int)a.Type];
+                            var c = costs.Forward[(int)a.Type];
                             if (c == 0 || !costs.Enterable[(int)g.Kind(a.Peer)] || !f.Allows(g, a)) continue;
-                            var nc = cost + c + (forwardExploit[(int)a.Type] ? exploit[a.Peer] : 0);
+                            var nc = cost + c + (costs.ForwardExploit[(int)a.Type] ? exploit[a.Peer] : 0);
                             ref var slot = ref slots[a.Peer];
-                            if (slot.Best > nc && nc <= limit) Relax(ref slot, ref records, ref count, a.Peer, nc, layer, Step.Of(a.Edge, false), r);
+                            if (slot.Best > nc) records.Relax(ref slot, a.Peer, nc, Step.Of(a.Edge, false), r);
                         }
                         foreach (var a in g.DeltaIn(u))
                         {
                             seen++;
-                            var c = reverse[(int)a.Type];
+                            var c = costs.Reverse[(int)a.Type];
                             if (c == 0 || !costs.Enterable[(int)g.Kind(a.Peer)] || !f.Allows(g, a)) continue;
-                            var nc = cost + c + (reverseExploit[(int)a.Type] ? exploit[a.Peer] : 0);
+                            var nc = cost + c + (costs.ReverseExploit[(int)a.Type] ? exploit[a.Peer] : 0);
                             ref var slot = ref slots[a.Peer];
-                            if (slot.Best > nc && nc <= limit) Relax(ref slot, ref records, ref count, a.Peer, nc, layer, Step.Of(a.Edge, true), r);
+                            if (slot.Best > nc) records.Relax(ref slot, a.Peer, nc, Step.Of(a.Edge, true), r);
                         }
                     }
                     if (!budget.Spend(seen + 1)) break;
                 }
                 // The records this layer added are the next frontier; taken in node order, the loop above
                 // reads the offsets and CSR runs front to back instead of jumping around them.
-                frontierCount = InNodeOrder(records, layerStart, count, s.NodeBits, slots, ref frontier);
+                frontierCount = InNodeOrder(records.Array, layerStart, records.Count, s.NodeBits, slots, ref frontier);
             }
             s.Frontier = frontier;
-            return Collect(records, count, s.NodeBits, slots, starts, budget);
+            return Collect(records.Array, records.Count, s.NodeBits, slots, starts, budget);
         }
         finally
         {
             // Leave every slot untouched for the next query: the records name each node touched.
-            for (var r = 0; r < count; r++) slots[records[r].Node] = BlastSlot.Untouched;
-            s.BlastRecords = records;
+            var array = records.Array;
+            for (var r = 0; r < records.Count; r++) slots[array[r].Node] = BlastSlot.Untouched;
+            s.BlastRecords = array;
+        }
+    }
+
+    // The two loops below are where a blast radius spends its time: one compare per step for most
+    // steps (spans over the run, no bounds checks on them); the rare improvement goes to
+    // BlastRecords.Relax, out of line. The runs' step prefixes hold only types with a cost in that
+    // direction under the snapshot's own cost model (compaction sorts them so), so no zero check.
+
+    /// <summary>Forward steps along one out-run; edge ids are positions (<paramref name="firstEdge"/> onwards).</summary>
+    private static void ForwardRun(ReadOnlySpan<int> peers, ReadOnlySpan<byte> types, int firstEdge, int[] baseCost, bool[] addsExploit,
+        ChunkedArray<int> exploit, BlastSlot[] slots, int cost, int r, BlastRecords records)
+    {
+        for (var j = 0; j < types.Length; j++)
+        {
+            int t = types[j];
+            var nc = cost + baseCost[t];
+            var v = peers[j];
+            // Most steps lead to nodes already reached at most as cheaply: skip them before reading the exploit cost.
+            ref var slot = ref slots[v];
+            if (slot.Best <= nc || (addsExploit[t] && slot.Best <= (nc += exploit[v]))) continue;
+            records.Relax(ref slot, v, nc, (firstEdge + j) << 1, r);
+        }
+    }
+
+    /// <summary>Reverse steps against one in-run (<paramref name="edges"/>: the edge ids).</summary>
+    private static void ReverseRun(ReadOnlySpan<int> peers, ReadOnlySpan<byte> types, ReadOnlySpan<int> edges, int[] baseCost, bool[] addsExploit,
+        ChunkedArray<int> exploit, BlastSlot[] slots, int cost, int r, BlastRecords records)
+    {
+        for (var j = 0; j < types.Length; j++)
+        {
+            int t = types[j];
+            var nc = cost + baseCost[t];
+            var v = peers[j];
+            ref var slot = ref slots[v];
+            if (slot.Best <= nc || (addsExploit[t] && slot.Best <= (nc += exploit[v]))) continue;
+            records.Relax(ref slot, v, nc, (edges[j] << 1) | 1, r);
+        }
+    }
+
+    /// <summary>Either run under a type filter or time window (<paramref name="edges"/> empty: forward, ids from <paramref name="firstEdge"/>).</summary>
+    private static void FilteredRun(EdgeBase b, in EdgeFilter f, ReadOnlySpan<int> peers, ReadOnlySpan<byte> types, ReadOnlySpan<int> edges, int firstEdge,
+        int[] baseCost, bool[] addsExploit, ChunkedArray<int> exploit, BlastSlot[] slots, int cost, int r, BlastRecords records)
+    {
+        var reverse = !edges.IsEmpty;
+        for (var j = 0; j < types.Length; j++)
+        {
+            int t = types[j];
+            var c = baseCost[t];
+            var e = reverse ? edges[j] : firstEdge + j;
+            if (c == 0 || !Allowed(b, f, t, e)) continue;
+            var nc = cost + c;
+            var v = peers[j];
+            ref var slot = ref slots[v];
+            if (slot.Best <= nc || (addsExploit[t] && slot.Best <= (nc += exploit[v]))) continue;
+            records.Relax(ref slot, v, nc, (e << 1) | (reverse ? 1 : 0), r);
         }
     }
 
     private static bool Allowed(EdgeBase b, in EdgeFilter f, int type, int edge) =>
         ((f.TypeMask >> type) & 1) != 0
         && (!f.HasWindow || (b.LastSeen[edge] >= f.FromMs && b.FirstSeen[edge] <= f.ToMs));
-
-    /// <summary>Records that <paramref name="v"/> costs <paramref name="nc"/> (less than its slot's best) over <paramref name="layer"/> steps, from record <paramref name="r"/>.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static void Relax(ref BlastSlot slot, ref BlastRecord[] records, ref int count, int v, int nc, int layer, int step, int r)
-    {
-        slot.Best = nc;
-        var lv = slot.Latest;
-        var minHops = layer;
-        if (lv >= 0)
-        {
-            ref var latest = ref records[lv];
-            if (latest.Hops == layer)
-            {
-                // Improved again within this layer: the layer keeps one record, the cheapest.
-                latest.Cost = nc;
-                latest.Prev = r;
-                latest.Step = step;
-                return;
-            }
-            latest.Superseded = true;
-            minHops = latest.MinHops;
-        }
-        records[count] = new BlastRecord { Node = v, Cost = nc, Prev = r, Step = step, Hops = (byte)layer, MinHops = (byte)minHops };
-        slot.Latest = count;
-        if (++count == records.Length) Array.Resize(ref records, count * 2);
-    }
 
     /// <summary>
     /// The records [from, to) as the next frontier, ordered by node: a node has at most one record
@@ -418,5 +414,53 @@ public static class BlastRadius
         {
             pool.Return(spare);
         }
+    }
+}
+
+/// <summary>
+/// A blast radius's records, growing, and how one is added: the out-of-line part of the inner loop,
+/// taken by the few steps that improve a node.
+/// </summary>
+internal sealed class BlastRecords(BlastRecord[] array, int limit)
+{
+    public BlastRecord[] Array = array;
+    public int Count;
+    /// <summary>The layer being relaxed.</summary>
+    public int Layer;
+    private readonly int _limit = limit;
+
+    public int Add(in BlastRecord record)
+    {
+        if (Count == Array.Length) System.Array.Resize(ref Array, Count * 2);
+        Array[Count] = record;
+        return Count++;
+    }
+
+    /// <summary>
+    /// <paramref name="v"/> costs <paramref name="nc"/>, less than its slot's best, over <see cref="Layer"/>
+    /// steps from record <paramref name="r"/>: the layer's record for it, new or made cheaper.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public void Relax(ref BlastSlot slot, int v, int nc, int step, int r)
+    {
+        if (nc > _limit) return;
+        slot.Best = nc;
+        var lv = slot.Latest;
+        var minHops = Layer;
+        if (lv >= 0)
+        {
+            ref var latest = ref Array[lv];
+            if (latest.Hops == Layer)
+            {
+                // Improved again within this layer: the layer keeps one record, the cheapest.
+                latest.Cost = nc;
+                latest.Prev = r;
+                latest.Step = step;
+                return;
+            }
+            latest.Superseded = true;
+            minHops = latest.MinHops;
+        }
+        slot.Latest = Add(new BlastRecord { Node = v, Cost = nc, Prev = r, Step = step, Hops = (byte)Layer, MinHops = (byte)minHops });
     }
 }
