@@ -139,28 +139,47 @@ public static class GraphBench
             var target = best.Target;
             var times = new List<double>();
             for (var i = 0; i < 9; i++) times.Add(Time(() => ShortestPaths.Find(g, PathEnds.Between(pairFrom, target), 1, null, EdgeFilter.All, unlimited())));
+            // Yen, k = 10, and the code before (62a139c) on the same pair, alternating: same costs, every path real.
+            var pair = PathEnds.Between(pairFrom, target);
             var k = new List<double>();
-            for (var i = 0; i < 3; i++) k.Add(Time(() => ShortestPaths.Find(g, PathEnds.Between(pairFrom, target), 10, null, EdgeFilter.All, unlimited())));
+            var kBefore = new List<double>();
+            PathsResult? yen = null, yenBefore = null;
+            for (var i = 0; i < 3; i++)
+            {
+                k.Add(Time(() => yen = ShortestPaths.Find(g, pair, 10, null, EdgeFilter.All, unlimited())));
+                kBefore.Add(Time(() => yenBefore = ShortestPathsBefore.Find(g, pair, 10, null, EdgeFilter.All, unlimited())));
+            }
+            var yenCheck = SamePaths(g, pair, null, yen!, yenBefore!);
             var c0 = CpuClock.NowMs();
             var (cost, _) = sqlite?.ShortestPath(pairFrom, target, best.Hops, cap) ?? (null, 0);
             var ms = CpuClock.NowMs() - c0;
             Row($"shortest attack path, user → crown jewel ({best.Hops} hops, cost {best.Cost / 1000.0})", Median(times),
                 sqlite is null ? skipped : cost is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{ms:N0} ms", sqlite is null ? null : ms, cost is null,
                 cost is null ? "engine only" : Check(cost == best.Cost, "same cost", $"CTE {cost} vs {best.Cost}", "shortest path"));
-            rows.Add($"| 10 shortest attack paths (Yen), same pair | {Median(k):0.00} ms | – | – | – |");
+            rows.Add($"| 10 shortest attack paths (Yen), same pair (costs {string.Join(", ", yen!.Paths.Select(p => p.Cost / 1000.0))}) | {Median(k):0.00} ms | – | – | {Check(yenCheck is null, "every path real, loopless, distinct", yenCheck ?? "", "Yen")} |");
+            rows.Add($"| the same with the engine code before (62a139c) | {Median(kBefore):0.00} ms | – | {Median(kBefore) / Median(k):N0}x slower | {Check(yenCheck is null, "same costs", yenCheck ?? "", "Yen before")} |");
         }
 
         // Top-10 attack paths from internet-facing hosts to crown jewels, at most 6 hops.
         var ends = new PathEnds(AttackPaths.DefaultSources(g, false), AttackPaths.CrownJewels(g));
         var top = AttackPaths.Run(g, ends, 10, 6, EdgeFilter.All, unlimited());
         var topTimes = new List<double>();
-        for (var i = 0; i < 5; i++) topTimes.Add(Time(() => AttackPaths.Run(g, ends, 10, 6, EdgeFilter.All, unlimited())));
+        var topBefore = new List<double>();
+        PathsResult? topOld = null;
+        for (var i = 0; i < 5; i++)
+        {
+            topTimes.Add(Time(() => AttackPaths.Run(g, ends, 10, 6, EdgeFilter.All, unlimited())));
+            topBefore.Add(Time(() => topOld = ShortestPathsBefore.Find(g, ends, 10, 6, EdgeFilter.All, unlimited())));
+        }
+        var topCheck = SamePaths(g, ends, 6, top, topOld!);
         var t0 = CpuClock.NowMs();
         var (sum, _) = sqlite?.TopAttackPaths(6, cap) ?? (null, 0);
         var topMs = CpuClock.NowMs() - t0;
         Row($"top-10 attack paths, {ends.Sources.Count} internet-facing → {ends.Targets.Count} crown jewels, ≤ 6 hops", Median(topTimes),
             sqlite is null ? skipped : sum is null ? $"> {cap.TotalSeconds:0} s (interrupted)" : $"{topMs:N0} ms", sqlite is null ? null : topMs, sum is null,
-            sum is null ? "engine only" : Check(sum == top.Paths.Sum(p => p.Cost), "same 10 costs", $"CTE sum {sum} vs {top.Paths.Sum(p => p.Cost)}", "top attack paths"));
+            (sum is null ? "engine only" : Check(sum == top.Paths.Sum(p => p.Cost), "same 10 costs", $"CTE sum {sum} vs {top.Paths.Sum(p => p.Cost)}", "top attack paths"))
+            + "; " + Check(topCheck is null, "every path real, loopless, distinct", topCheck ?? "", "top attack paths"));
+        rows.Add($"| the same with the engine code before (62a139c) | {Median(topBefore):0.00} ms | – | {Median(topBefore) / Median(topTimes):N0}x slower | {Check(topCheck is null, "same costs", topCheck ?? "", "top attack paths before")} |");
 
         // 3-hop pattern: (u:User)-[:MEMBER_OF]->(g:Group)-[:ADMIN_TO]->(h:Host)-[:STORES]->(d:DataStore {crown_jewel}).
         long Pattern()
@@ -245,6 +264,34 @@ public static class GraphBench
             if (!RealPath(g, a, x) || !RealPath(g, b, y)) return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// Null when both answers have the same costs in the same order and every path of the new one is
+    /// real: from a source to a target, step to step, loopless, within the hops, its steps and entry
+    /// adding up to its cost, no two alike. (Between equally cheap paths the two may pick different ones.)
+    /// </summary>
+    private static string? SamePaths(GraphSnapshot g, PathEnds ends, int? maxHops, PathsResult now, PathsResult before)
+    {
+        var costs = now.Paths.Select(p => p.Cost).ToList();
+        var old = before.Paths.Select(p => p.Cost).ToList();
+        if (!costs.SequenceEqual(old)) return $"costs {string.Join(",", costs)} vs before {string.Join(",", old)}";
+        var seen = new HashSet<string>();
+        foreach (var p in now.Paths)
+        {
+            var entry = ends.Sources.Where(x => x.Node == p.Source).Select(x => x.EntryCost).DefaultIfEmpty(-1).Min();
+            if (entry < 0 || entry != p.EntryCost || !ends.Targets.Contains(p.Target)) return $"path {p.Source}→{p.Target}: not from a source to a target";
+            if (p.Nodes.Distinct().Count() != p.Nodes.Length || (maxHops is { } h && p.Hops > h)) return $"path {p.Source}→{p.Target}: a loop or too many hops";
+            var cost = entry;
+            for (var i = 0; i < p.Steps.Length; i++)
+            {
+                if (g.StepOrigin(p.Steps[i]) != p.Nodes[i] || g.StepTarget(p.Steps[i]) != p.Nodes[i + 1]) return $"path {p.Source}→{p.Target}: step {i} does not join its nodes";
+                cost += g.StepCost(p.Steps[i]);
+            }
+            if (cost != p.Cost) return $"path {p.Source}→{p.Target}: steps add up to {cost}, not {p.Cost}";
+            if (!seen.Add(p.Source + ":" + string.Join(",", p.Steps))) return $"path {p.Source}→{p.Target} twice";
+        }
+        return null;
     }
 
     private static bool RealPath(GraphSnapshot g, BlastRadiusResult result, ReachedNode x)

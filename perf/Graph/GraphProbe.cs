@@ -41,7 +41,9 @@ public static class GraphProbe
             "before" => i => { var r = BlastRadiusBefore.Run(g, [starts[i % 5]], 6, null, EdgeFilter.All, QueryBudget.Unlimited()); return $"{r.Reached.Count} reached, work {r.Visits}"; },
             "shortest" => _ => Describe(ShortestPaths.Find(g, PathEnds.Between(starts[0], target), 1, null, EdgeFilter.All, QueryBudget.Unlimited())),
             "yen" => _ => Describe(ShortestPaths.Find(g, PathEnds.Between(starts[0], target), 10, null, EdgeFilter.All, QueryBudget.Unlimited())),
+            "yen-before" => _ => Describe(ShortestPathsBefore.Find(g, PathEnds.Between(starts[0], target), 10, null, EdgeFilter.All, QueryBudget.Unlimited())),
             "top" => _ => Describe(AttackPaths.Run(g, ends, 10, 6, EdgeFilter.All, QueryBudget.Unlimited())),
+            "top-before" => _ => Describe(ShortestPathsBefore.Find(g, ends, 10, 6, EdgeFilter.All, QueryBudget.Unlimited())),
             "choke" => _ =>
             {
                 var r = ChokePoints.Run(g, ends, 20, EdgeFilter.All, new QueryBudget(new QueryLimits { MaxMillis = 20_000, MaxVisits = long.MaxValue, MaxResults = int.MaxValue }));

@@ -147,11 +147,13 @@ public static class BlastRadius
     }
 
     // The two loops below are where a blast radius spends its time: one compare per step for most
-    // steps (spans over the run, no bounds checks on them); the rare improvement goes to
+    // steps (spans over the run, no bounds checks on them; compiled optimised from the first call,
+    // as they run per node: tiering them up would take a few slow queries); the rare improvement goes to
     // BlastRecords.Relax, out of line. The runs' step prefixes hold only types with a cost in that
     // direction under the snapshot's own cost model (compaction sorts them so), so no zero check.
 
     /// <summary>Forward steps along one out-run; edge ids are positions (<paramref name="firstEdge"/> onwards).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRun(ReadOnlySpan<int> peers, ReadOnlySpan<byte> types, int firstEdge, int[] baseCost, bool[] addsExploit,
         ChunkedArray<int> exploit, BlastSlot[] slots, int cost, int r, BlastRecords records)
     {
@@ -168,6 +170,7 @@ public static class BlastRadius
     }
 
     /// <summary>Reverse steps against one in-run (<paramref name="edges"/>: the edge ids).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ReverseRun(ReadOnlySpan<int> peers, ReadOnlySpan<byte> types, ReadOnlySpan<int> edges, int[] baseCost, bool[] addsExploit,
         ChunkedArray<int> exploit, BlastSlot[] slots, int cost, int r, BlastRecords records)
     {
@@ -183,6 +186,7 @@ public static class BlastRadius
     }
 
     /// <summary>Either run under a type filter or time window (<paramref name="edges"/> empty: forward, ids from <paramref name="firstEdge"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void FilteredRun(EdgeBase b, in EdgeFilter f, ReadOnlySpan<int> peers, ReadOnlySpan<byte> types, ReadOnlySpan<int> edges, int firstEdge,
         int[] baseCost, bool[] addsExploit, ChunkedArray<int> exploit, BlastSlot[] slots, int cost, int r, BlastRecords records)
     {

@@ -18,6 +18,8 @@ internal sealed class Scratch : IDisposable
     public readonly StampSet Touched = new();
     public readonly StampSet Banned = new();
     public readonly StampSet Targets = new();
+    /// <summary>Nodes a spur search's existence check (<see cref="SpurReach"/>) has seen.</summary>
+    public readonly StampSet Reached = new();
 
     /// <summary>Per-node slots, valid where the owning set says so.</summary>
     public long[] Dist = [];
@@ -63,6 +65,7 @@ internal sealed class Scratch : IDisposable
         Touched.Begin(nodeCount);
         Banned.Begin(nodeCount);
         Targets.Begin(nodeCount);
+        Reached.Begin(nodeCount);
         Heap.Clear();
         ListA.Clear();
         ListB.Clear();

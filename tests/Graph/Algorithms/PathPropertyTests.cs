@@ -71,6 +71,55 @@ public sealed class PathPropertyTests
     }
 
     [Fact]
+    public void K_shortest_and_attack_paths_are_unchanged_by_a_hub_no_path_can_use()
+    {
+        // Thousands of edges into the target (or a source) that no attack path can take: the backward
+        // searches that guide Yen (and check its spur searches) must wait at such a hub, not stall or
+        // conclude anything from it. Brute force on the graph without the hub gives the answers.
+        RandomGraphs.Check(c =>
+        {
+            var (r, q) = (c.Graph, c.Query);
+            var engine = c.BuildEngine();
+            if (!AddUnusableHub(engine, r, q.To, 6000)) return;
+            AddUnusableHub(engine, r, q.From, 6000);
+            var g = engine.Snapshot;
+
+            var result = ShortestPaths.Find(g, PathEnds.Between(q.From, q.To), q.K, q.MaxHops, q.Filter, Unlimited);
+            var expected = r.SimplePaths(q.From, q.MaxHops ?? r.Nodes.Count, q.Filter).Where(p => p.Nodes[^1] == q.To)
+                .Select(p => p.Cost).Order().Take(q.K).ToList();
+            Assert.Equal(expected, result.Paths.Select(p => PathChecks.AssertValid(g, r, p, q.Filter, q.MaxHops)).ToList());
+
+            var sources = AttackPaths.DefaultSources(g, includeAlerted: false);
+            var targets = AttackPaths.CrownJewels(g);
+            var attack = AttackPaths.Run(g, new PathEnds(sources, targets), q.K, q.MaxHops, q.Filter, Unlimited);
+            var expectedAttack = sources.SelectMany(s => r.SimplePaths(s.Node, q.MaxHops ?? r.Nodes.Count, q.Filter, s.EntryCost))
+                .Where(p => targets.Contains(p.Nodes[^1])).Select(p => p.Cost).Order().Take(q.K).ToList();
+            Assert.Equal(expectedAttack, attack.Paths.Select(p => p.Cost).ToList());
+            foreach (var p in attack.Paths) PathChecks.AssertValid(g, r, p, q.Filter, q.MaxHops);
+        }, cases: 150);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="leaves"/> new hosts with an edge into <paramref name="hub"/> of a type that
+    /// is a step forward only: a step from a leaf, never into one, so no path from the graph's own
+    /// nodes changes. False when the cost model has no such type.
+    /// </summary>
+    private static bool AddUnusableHub(SecurityGraph engine, ReferenceGraph r, int hub, int leaves)
+    {
+        EdgeType[] candidates = [EdgeType.MemberOf, EdgeType.AdminTo, EdgeType.LoggedOn, EdgeType.HasIp, EdgeType.ConnectedTo, EdgeType.CanReach, EdgeType.Runs, EdgeType.Stores, EdgeType.AuthenticatedFrom];
+        var type = candidates.Where(t => r.Costs.StepBase(t, false) > 0 && r.Costs.StepBase(t, true) == 0).Cast<EdgeType?>().FirstOrDefault();
+        if (type is null) return false;
+        engine.Write(w =>
+        {
+            var import = w.BeginImport("hub", 1);
+            for (var i = 0; i < leaves; i++)
+                w.AssertEdge(w.Node(NodeKind.Host, $"leaf{hub}-{i}"), type.Value, hub, new EdgeAssertion(0, import, 0, 200_000));
+            w.Compact();
+        });
+        return true;
+    }
+
+    [Fact]
     public void Blast_radius_reaches_exactly_what_brute_force_reaches_at_the_same_cheapest_cost()
     {
         RandomGraphs.Check(c =>
