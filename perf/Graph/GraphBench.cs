@@ -227,10 +227,17 @@ public static class GraphBench
 
         // Choke points over the same sources and targets (no SQL counterpart): one Dijkstra per source,
         // so it runs under a 20 s budget, as the API would, and says how many sources it finished.
+        QueryBudget ChokeBudget() => new(new QueryLimits { MaxMillis = 20_000, MaxVisits = long.MaxValue, MaxResults = int.MaxValue });
         var chokeTimes = new List<double>();
-        ChokePointsResult? choke = null;
-        for (var i = 0; i < 2; i++) chokeTimes.Add(Time(() => choke = ChokePoints.Run(g, ends, 20, EdgeFilter.All, new QueryBudget(new QueryLimits { MaxMillis = 20_000, MaxVisits = long.MaxValue, MaxResults = int.MaxValue }))));
-        rows.Add($"| choke points, {choke!.SourcesDone} of {choke.SourcesTotal} sources done × {ends.Targets.Count} jewels ({choke.Pairs:N0} pairs){(choke.Truncated != BudgetHit.None ? ", cut by its 20 s budget" : "")} | {Median(chokeTimes):0.00} ms | – | – | – |");
+        ChokePointsResult? choke = null, chokeOld = null;
+        for (var i = 0; i < 2; i++) chokeTimes.Add(Time(() => choke = ChokePoints.Run(g, ends, 20, EdgeFilter.All, ChokeBudget())));
+        var chokeOldMs = Time(() => chokeOld = ChokePointsBefore.Run(g, ends, 20, EdgeFilter.All, ChokeBudget()));
+        // Same answer on the sources both finish in little time (the first 20): same pairs, same ranked nodes and steps.
+        var few = ends with { Sources = ends.Sources.Take(20).ToList() };
+        var chokeCheck = SameChokePoints(ChokePoints.Run(g, few, 20, EdgeFilter.All, unlimited()), ChokePointsBefore.Run(g, few, 20, EdgeFilter.All, unlimited()));
+        string Cut(ChokePointsResult r) => r.Truncated != BudgetHit.None ? ", cut by its 20 s budget" : "";
+        rows.Add($"| choke points, {choke!.SourcesDone} of {choke.SourcesTotal} sources done × {ends.Targets.Count} jewels ({choke.Pairs:N0} pairs){Cut(choke)}: {Median(chokeTimes) / choke.SourcesDone:0.00} ms a source | {Median(chokeTimes):0.00} ms | – | – | {Check(chokeCheck is null, "same pairs and ranking as the code before (first 20 sources)", chokeCheck ?? "", "choke points")} |");
+        rows.Add($"| the same with the engine code before (62a139c): {chokeOld!.SourcesDone} of {chokeOld.SourcesTotal} sources done{Cut(chokeOld)}: {chokeOldMs / Math.Max(1, chokeOld.SourcesDone):0.00} ms a source | {chokeOldMs:0.00} ms | – | {chokeOldMs / Math.Max(1, chokeOld.SourcesDone) / (Median(chokeTimes) / choke.SourcesDone):N0}x slower a source | – |");
 
         Say("");
         Say("| query | engine (median) | SQLite CTE | ratio | cross-check |");
@@ -291,6 +298,17 @@ public static class GraphBench
             if (cost != p.Cost) return $"path {p.Source}→{p.Target}: steps add up to {cost}, not {p.Cost}";
             if (!seen.Add(p.Source + ":" + string.Join(",", p.Steps))) return $"path {p.Source}→{p.Target} twice";
         }
+        return null;
+    }
+
+    /// <summary>Null when both have the same pairs and the same ranked nodes and steps with the same counts (to 1e-6: sums of shares may round apart).</summary>
+    private static string? SameChokePoints(ChokePointsResult now, ChokePointsResult before)
+    {
+        if (now.Pairs != before.Pairs || now.SourcesDone != before.SourcesDone) return $"pairs {now.Pairs} vs before {before.Pairs}";
+        static bool Same(IReadOnlyList<Crossing> a, IReadOnlyList<Crossing> b) =>
+            a.Count == b.Count && a.Zip(b).All(x => x.First.Id == x.Second.Id && Math.Abs(x.First.Paths - x.Second.Paths) <= 1e-6 * Math.Max(1, x.Second.Paths));
+        if (!Same(now.Nodes, before.Nodes)) return "ranked nodes differ from before";
+        if (!Same(now.Steps, before.Steps)) return "ranked steps differ from before";
         return null;
     }
 

@@ -49,6 +49,11 @@ public static class GraphProbe
                 var r = ChokePoints.Run(g, ends, 20, EdgeFilter.All, new QueryBudget(new QueryLimits { MaxMillis = 20_000, MaxVisits = long.MaxValue, MaxResults = int.MaxValue }));
                 return $"{r.SourcesDone}/{r.SourcesTotal} sources, {r.Pairs} pairs, work {r.Visits}, {r.Truncated}";
             },
+            "choke-before" => _ =>
+            {
+                var r = ChokePointsBefore.Run(g, ends, 20, EdgeFilter.All, new QueryBudget(new QueryLimits { MaxMillis = 20_000, MaxVisits = long.MaxValue, MaxResults = int.MaxValue }));
+                return $"{r.SourcesDone}/{r.SourcesTotal} sources, {r.Pairs} pairs, work {r.Visits}, {r.Truncated}";
+            },
             _ => throw new ArgumentException($"unknown query {name}"),
         };
         // Several queries (comma-separated) alternate run by run, so a change of load hits them alike.

@@ -71,17 +71,18 @@ public sealed class PathPropertyTests
     }
 
     [Fact]
-    public void K_shortest_and_attack_paths_are_unchanged_by_a_hub_no_path_can_use()
+    public void K_shortest_attack_paths_and_choke_points_are_unchanged_by_a_hub_no_path_can_use()
     {
         // Thousands of edges into the target (or a source) that no attack path can take: the backward
-        // searches that guide Yen (and check its spur searches) must wait at such a hub, not stall or
-        // conclude anything from it. Brute force on the graph without the hub gives the answers.
+        // searches that guide Yen and choke points (and check Yen's spur searches) must wait at such a
+        // hub, not stall or conclude anything from it. Brute force on the graph without the hub gives the answers.
         RandomGraphs.Check(c =>
         {
             var (r, q) = (c.Graph, c.Query);
             var engine = c.BuildEngine();
-            if (!AddUnusableHub(engine, r, q.To, 6000)) return;
-            AddUnusableHub(engine, r, q.From, 6000);
+            var hubs = new[] { q.To, q.From }.Concat(Enumerable.Range(0, r.Nodes.Count).Where(v => (r.Nodes[v].Flags & NodeFlags.CrownJewel) != 0)).Distinct();
+            foreach (var hub in hubs)
+                if (!AddUnusableHub(engine, r, hub, 5000)) return;
             var g = engine.Snapshot;
 
             var result = ShortestPaths.Find(g, PathEnds.Between(q.From, q.To), q.K, q.MaxHops, q.Filter, Unlimited);
@@ -96,7 +97,9 @@ public sealed class PathPropertyTests
                 .Where(p => targets.Contains(p.Nodes[^1])).Select(p => p.Cost).Order().Take(q.K).ToList();
             Assert.Equal(expectedAttack, attack.Paths.Select(p => p.Cost).ToList());
             foreach (var p in attack.Paths) PathChecks.AssertValid(g, r, p, q.Filter, q.MaxHops);
-        }, cases: 150);
+
+            AssertChokePoints(g, r, q);
+        }, cases: 120);
     }
 
     /// <summary>
@@ -223,29 +226,35 @@ public sealed class PathPropertyTests
         RandomGraphs.Check(c =>
         {
             var (g, r, q) = (c.BuildEngine().Snapshot, c.Graph, c.Query);
-            var sources = AttackPaths.DefaultSources(g, includeAlerted: false);
-            var targets = AttackPaths.CrownJewels(g);
-            var result = ChokePoints.Run(g, new PathEnds(sources, targets), int.MaxValue, q.Filter, Unlimited);
-
-            var nodeShare = new Dictionary<int, double>();
-            var stepShare = new Dictionary<(int, bool), double>();
-            var pairs = 0;
-            foreach (var s in sources.Select(x => x.Node).Distinct())
-            foreach (var group in r.SimplePaths(s, r.Nodes.Count, q.Filter).Where(p => p.Hops > 0 && targets.Contains(p.Nodes[^1])).GroupBy(p => p.Nodes[^1]))
-            {
-                pairs++;
-                var min = group.Min(p => p.Cost);
-                var cheapest = group.Where(p => p.Cost == min).ToList();
-                foreach (var p in cheapest)
-                {
-                    for (var i = 1; i < p.Nodes.Length - 1; i++) nodeShare[p.Nodes[i]] = nodeShare.GetValueOrDefault(p.Nodes[i]) + 1.0 / cheapest.Count;
-                    foreach (var st in p.Steps) stepShare[(st.Edge, st.Reverse)] = stepShare.GetValueOrDefault((st.Edge, st.Reverse)) + 1.0 / cheapest.Count;
-                }
-            }
-            Assert.Equal(pairs, result.Pairs);
-            Assert.Equal(Rounded(nodeShare), Rounded(result.Nodes.ToDictionary(x => x.Id, x => x.Paths)));
-            Assert.Equal(Rounded(stepShare), Rounded(result.Steps.ToDictionary(x => (PathChecks.RefEdgeOf(g, r, Step.Edge(x.Id)), Step.IsReverse(x.Id)), x => x.Paths)));
+            AssertChokePoints(g, r, q);
         });
+    }
+
+    /// <summary>Choke points over the default sources and crown jewels against brute force: every cheapest simple path of every pair.</summary>
+    private static void AssertChokePoints(GraphSnapshot g, ReferenceGraph r, RandomQuery q)
+    {
+        var sources = AttackPaths.DefaultSources(g, includeAlerted: false);
+        var targets = AttackPaths.CrownJewels(g);
+        var result = ChokePoints.Run(g, new PathEnds(sources, targets), int.MaxValue, q.Filter, Unlimited);
+
+        var nodeShare = new Dictionary<int, double>();
+        var stepShare = new Dictionary<(int, bool), double>();
+        var pairs = 0;
+        foreach (var s in sources.Select(x => x.Node).Distinct())
+        foreach (var group in r.SimplePaths(s, r.Nodes.Count, q.Filter).Where(p => p.Hops > 0 && targets.Contains(p.Nodes[^1])).GroupBy(p => p.Nodes[^1]))
+        {
+            pairs++;
+            var min = group.Min(p => p.Cost);
+            var cheapest = group.Where(p => p.Cost == min).ToList();
+            foreach (var p in cheapest)
+            {
+                for (var i = 1; i < p.Nodes.Length - 1; i++) nodeShare[p.Nodes[i]] = nodeShare.GetValueOrDefault(p.Nodes[i]) + 1.0 / cheapest.Count;
+                foreach (var st in p.Steps) stepShare[(st.Edge, st.Reverse)] = stepShare.GetValueOrDefault((st.Edge, st.Reverse)) + 1.0 / cheapest.Count;
+            }
+        }
+        Assert.Equal(pairs, result.Pairs);
+        Assert.Equal(Rounded(nodeShare), Rounded(result.Nodes.ToDictionary(x => x.Id, x => x.Paths)));
+        Assert.Equal(Rounded(stepShare), Rounded(result.Steps.ToDictionary(x => (PathChecks.RefEdgeOf(g, r, Step.Edge(x.Id)), Step.IsReverse(x.Id)), x => x.Paths)));
 
         static SortedDictionary<string, double> Rounded<TKey>(Dictionary<TKey, double> d) where TKey : notnull =>
             new(d.Where(x => x.Value > 1e-9).ToDictionary(x => x.Key.ToString()!, x => Math.Round(x.Value, 6)));
