@@ -72,7 +72,7 @@ public static class GraphProbe
         foreach (var (name, list) in times)
         {
             list.Sort();
-            System.Console.WriteLine($"{name}: median {list[list.Count / 2]:0.00} ms CPU over {repeat} runs (min {list[0]:0.00}, max {list[^1]:0.00}); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            System.Console.WriteLine($"{name}: median {list[list.Count / 2]:0.00} ms CPU over {repeat} runs (min {list[0]:0.00}, max {list[^1]:0.00}, total {list.Sum():0}); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
         return 0;
 
