@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 if (args is ["probe", _, ..]) { Redoubt.Perf.Detection.Probe.Run(args[1..]); return; }
 if (args is ["graph-bench", ..]) { Environment.ExitCode = Redoubt.Perf.Graph.GraphBench.Run(args[1..]); return; }
 if (args is ["ingest-probe", _, ..]) { Environment.ExitCode = Redoubt.Perf.Ingest.IngestProbe.Run(args[1..]); return; }
+if (args is ["graph-probe", ..]) { Environment.ExitCode = Redoubt.Perf.Graph.GraphProbe.Run(args[1..]); return; }
 if (args is ["forward-probe", var ingestData]) { Redoubt.Perf.Ingest.ForwardProbe.Run(ingestData); return; }
 if (args is ["forward-load", var port, var loadData, .. var rest])
 {

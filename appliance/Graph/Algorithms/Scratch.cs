@@ -18,6 +18,8 @@ internal sealed class Scratch : IDisposable
     public readonly StampSet Touched = new();
     public readonly StampSet Banned = new();
     public readonly StampSet Targets = new();
+    /// <summary>Nodes a spur search's existence check (<see cref="SpurReach"/>) has seen.</summary>
+    public readonly StampSet Reached = new();
 
     /// <summary>Per-node slots, valid where the owning set says so.</summary>
     public long[] Dist = [];
@@ -26,9 +28,15 @@ internal sealed class Scratch : IDisposable
     public double[] Real = [];
     public double[] Real2 = [];
 
-    /// <summary>Blast radius: per node, its epoch, latest record and cheapest cost side by side (16 bytes: one cache line, not three arrays).</summary>
-    public ReachSlot[] Reach = [];
-    private int _reachEpoch;
+    /// <summary>
+    /// Blast radius: per node, its cheapest cost and latest record side by side (8 bytes, one cache
+    /// line). Kept at <see cref="BlastSlot.Untouched"/> between queries: a query resets the slots it
+    /// touched (its records name them), so there is no epoch to compare in the inner loop.
+    /// </summary>
+    public BlastSlot[] Blast = [];
+    /// <summary>Blast radius records (one per node and layer it improved in) and a layer's frontier.</summary>
+    public BlastRecord[] BlastRecords = new BlastRecord[1024];
+    public FrontierEntry[] Frontier = new FrontierEntry[1024];
 
     public readonly PriorityQueue<int, long> Heap = new();
     public readonly List<int> ListA = [];
@@ -57,6 +65,7 @@ internal sealed class Scratch : IDisposable
         Touched.Begin(nodeCount);
         Banned.Begin(nodeCount);
         Targets.Begin(nodeCount);
+        Reached.Begin(nodeCount);
         Heap.Clear();
         ListA.Clear();
         ListB.Clear();
@@ -66,21 +75,17 @@ internal sealed class Scratch : IDisposable
     /// <summary>A bit per node, all clear between uses (whoever sets bits clears them).</summary>
     public ulong[] NodeBits = [];
 
-    /// <summary>Starts a blast radius: a slot belongs to it when its epoch is the one returned.</summary>
-    public int BeginReach(int nodeCount)
+    /// <summary>Starts a blast radius: every slot is untouched, the bit set clear.</summary>
+    public BlastSlot[] BeginBlast(int nodeCount)
     {
-        if (NodeBits.Length < (nodeCount + 63) >> 6) NodeBits = new ulong[(Math.Max(nodeCount, Reach.Length + Reach.Length / 2) + 63) >> 6];
-        if (Reach.Length < nodeCount)
+        if (NodeBits.Length < (nodeCount + 63) >> 6) NodeBits = new ulong[(Math.Max(nodeCount, Blast.Length + Blast.Length / 2) + 63) >> 6];
+        if (Blast.Length < nodeCount)
         {
-            Reach = new ReachSlot[Math.Max(nodeCount, Reach.Length + Reach.Length / 2)];
-            _reachEpoch = 0;
+            var slots = new BlastSlot[Math.Max(nodeCount, Blast.Length + Blast.Length / 2)];
+            slots.AsSpan().Fill(BlastSlot.Untouched);
+            Blast = slots;
         }
-        if (++_reachEpoch == int.MaxValue)
-        {
-            Array.Clear(Reach);
-            _reachEpoch = 1;
-        }
-        return _reachEpoch;
+        return Blast;
     }
 
     /// <summary>Forgets the search state (not the bans or targets) for the next search of the same query.</summary>
@@ -98,13 +103,41 @@ internal sealed class Scratch : IDisposable
     }
 }
 
-/// <summary>One node's state in a blast radius: valid when <see cref="Epoch"/> is the query's.</summary>
-internal struct ReachSlot
+/// <summary>
+/// One node's state in a blast radius. Costs fit an int: a step costs at most 2,000,000 milli-units
+/// (a base of at most 1000 units plus an exploit cost of at most NoVulnerability, itself at most
+/// 1000), so 63 hops cost at most 126,000,000.
+/// </summary>
+internal struct BlastSlot
 {
-    public int Epoch;
-    /// <summary>The node's latest (cheapest) record.</summary>
+    /// <summary>Cheapest cost so far; int.MaxValue while untouched, so one compare skips both.</summary>
+    public int Best;
+    /// <summary>The node's latest (cheapest) record, or -1.</summary>
     public int Latest;
-    public long Best;
+
+    public static readonly BlastSlot Untouched = new() { Best = int.MaxValue, Latest = -1 };
+}
+
+/// <summary>A blast radius record: the node's cheapest cost over at most <see cref="Hops"/> steps, reached from record <see cref="Prev"/> by <see cref="Step"/>.</summary>
+internal struct BlastRecord
+{
+    public int Node;
+    public int Cost;
+    public int Prev;
+    public int Step;
+    public byte Hops;
+    /// <summary>The layer the node was first reached in (its fewest hops), carried from record to record.</summary>
+    public byte MinHops;
+    /// <summary>A later layer found the node cheaper: not its answer (but may be on other nodes' paths).</summary>
+    public bool Superseded;
+}
+
+/// <summary>A node to relax from in the next layer: its cost and record as the previous layer left them.</summary>
+internal struct FrontierEntry
+{
+    public int Node;
+    public int Cost;
+    public int Record;
 }
 
 /// <summary>A set of node ids that empties in O(1): a node is in it when its stamp is the current epoch.</summary>

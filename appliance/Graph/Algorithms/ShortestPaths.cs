@@ -16,6 +16,10 @@ public sealed record PathEnds(IReadOnlyList<(int Node, long EntryCost)> Sources,
 /// one virtual start joined to each by its entry cost; several targets as one virtual end, so the k
 /// cheapest attack paths from any source to any target come out of one run. With a hop limit every
 /// path has at most that many steps.
+/// For k &gt; 1 the searches are A*, guided by a backward search from the targets that goes only as
+/// far as they need (<see cref="Guide"/>); a spur search stops once it could only find paths dearer
+/// than the candidates already enough to fill the answer, and once a backward check in step with it
+/// (<see cref="SpurReach"/>) finds that the spur node has no way to a target at all.
 /// </summary>
 public static class ShortestPaths
 {
@@ -29,20 +33,17 @@ public static class ShortestPaths
         foreach (var t in ends.Targets) s.Targets.Add(t);
         var single = ends.Targets.Count == 1 ? ends.Targets[0] : -1;
         var baseSpec = LabelSearch.Spec.For(hopLimit, filter) with { SingleTarget = single, UseTargetSet = single < 0 };
-        // Yen runs a search per spur node: guide them all by the exact cost to the targets, computed
-        // once backwards. Not worth it for one path.
-        using var toTargets = k > 1 ? Scratch.Rent(g.NodeCount) : null;
-        if (toTargets is not null)
-        {
-            DistanceToTargets(g, ends.Targets, filter, toTargets, budget);
-            baseSpec = baseSpec with { Heuristic = toTargets.Dist, HeuristicKnown = toTargets.Settled };
-        }
+        // Yen runs a search per spur node: guide them all by the cost to the targets, learnt backwards
+        // as they need it. Not worth it for one path.
+        using var guide = k > 1 ? new Guide(g, ends.Targets, filter, budget) : null;
+        baseSpec = baseSpec with { Guide = guide };
         var entry = new Dictionary<int, long>();
         foreach (var (node, cost) in ends.Sources) entry[node] = entry.TryGetValue(node, out var c) ? Math.Min(c, cost) : cost;
 
         var found = new List<GraphPath>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var candidates = new PriorityQueue<GraphPath, (long, int, string)>();
+        var candidateCosts = new List<long>(); // the candidates' costs, ascending
 
         var first = Search(g, s, baseSpec, entry, banned: null, budget);
         if (first is null) return new PathsResult(found, budget.Hit, budget.Visits);
@@ -57,7 +58,7 @@ public static class ShortestPaths
             {
                 var usedSources = new HashSet<int>();
                 foreach (var p in found) usedSources.Add(p.Source);
-                Offer(Search(g, s, baseSpec, entry, usedSources, budget));
+                Offer(Search(g, s, baseSpec with { MaxCost = Enough() }, entry, usedSources, budget));
             }
             var rootCost = prev.EntryCost;
             for (var i = 0; i < prev.Nodes.Length && !budget.Exhausted; i++)
@@ -75,13 +76,20 @@ public static class ShortestPaths
                 s.NextSearch(g.NodeCount);
                 s.Banned.Clear();
                 for (var j = 0; j < i; j++) s.Banned.Add(prev.Nodes[j]);
+                var spurHops = maxHops is { } h ? h - i : int.MaxValue;
+                s.Reached.Clear();
+                var banned = bannedSteps.ToArray();
+                var reach = new SpurReach(g, filter, ends.Targets, s.Banned, s.Reached, s.ListB, spur, banned, finishBanned, spurHops);
+                if (reach.Verdict == false) continue;
                 var spec = baseSpec with
                 {
-                    MaxHops = maxHops is { } h ? h - i : int.MaxValue,
+                    MaxHops = spurHops,
                     SpurNode = spur,
-                    BannedSpurSteps = bannedSteps.ToArray(),
+                    BannedSpurSteps = banned,
                     SpurFinishBanned = finishBanned,
                     UseBans = i > 0,
+                    MaxCost = Enough(),
+                    Reach = reach,
                 };
                 LabelSearch.Seed(s, spec, spur, rootCost);
                 var label = LabelSearch.Run(g, s, spec, budget);
@@ -90,6 +98,7 @@ public static class ShortestPaths
                 Offer(new GraphPath([.. prev.Nodes.AsSpan(0, i), .. tail.Nodes], [.. prev.Steps.AsSpan(0, i), .. tail.Steps], tail.Cost, prev.EntryCost));
             }
             if (!candidates.TryDequeue(out var next, out _)) break;
+            candidateCosts.RemoveAt(0); // the cheapest, which is the one dequeued
             found.Add(next);
         }
         return new PathsResult(found, budget.Hit, budget.Visits);
@@ -98,46 +107,18 @@ public static class ShortestPaths
         {
             if (p is null) return;
             var sig = Signature(p);
-            if (seen.Add(sig)) candidates.Enqueue(p, (p.Cost, p.Hops, sig));
-        }
-    }
-
-    /// <summary>Dijkstra backwards from the targets over the steps into each node: the cheapest cost from every node to a target (in s.Dist, for nodes in s.Settled).</summary>
-    private static void DistanceToTargets(GraphSnapshot g, IReadOnlyList<int> targets, in EdgeFilter filter, Scratch s, QueryBudget budget)
-    {
-        var dist = s.Dist;
-        var costs = g.Costs;
-        foreach (var t in targets)
-            if (s.Touched.Add(t)) { dist[t] = 0; s.Heap.Enqueue(t, 0); }
-        while (s.Heap.TryDequeue(out var w, out var d))
-        {
-            if (d != dist[w] || !s.Settled.Add(w)) continue;
-            if (!budget.Spend()) return;
-            if (!costs.CanEnter(g.Kind(w))) continue; // no step leads into it (a target that is Software is unreachable)
-            var seen = 0;
-            foreach (var a in g.In(w)) // u -a-> w taken forward
-            {
-                seen++;
-                var c = costs.Forward[(int)a.Type];
-                if (c == 0 || !filter.Allows(g, a)) continue;
-                if (costs.ForwardExploit[(int)a.Type]) c += g.ExploitCost(w);
-                Relax(a.Peer, d + c);
-            }
-            foreach (var a in g.Out(w)) // w -a-> u taken in reverse, from u to w
-            {
-                seen++;
-                var c = costs.Reverse[(int)a.Type];
-                if (c == 0 || !filter.Allows(g, a)) continue;
-                if (costs.ReverseExploit[(int)a.Type]) c += g.ExploitCost(w);
-                Relax(a.Peer, d + c);
-            }
-            if (!budget.Spend(seen)) return;
+            if (!seen.Add(sig)) return;
+            candidates.Enqueue(p, (p.Cost, p.Hops, sig));
+            var at = candidateCosts.BinarySearch(p.Cost);
+            candidateCosts.Insert(at < 0 ? ~at : at, p.Cost);
         }
 
-        void Relax(int u, long nd)
+        // The dearest a new path may cost and still be among the k: once the candidates alone fill
+        // the places left, a path dearer than the last of them cannot (one as dear may, on hops or order).
+        long Enough()
         {
-            if (s.Settled.Contains(u)) return;
-            if (s.Touched.Add(u) || nd < dist[u]) { dist[u] = nd; s.Heap.Enqueue(u, nd); }
+            var left = k - found.Count;
+            return candidateCosts.Count >= left ? candidateCosts[left - 1] : long.MaxValue;
         }
     }
 

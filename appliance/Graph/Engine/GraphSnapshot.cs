@@ -86,6 +86,13 @@ public sealed class GraphSnapshot
 
     internal AdjacencyEnumerator DeltaIn(int node) => new(default, default, default, 0, Edges.Delta, false, node, EdgeCount);
 
+    /// <summary>The node's compacted edges, both ways (delta edges not counted): what walking all its edges costs, roughly.</summary>
+    internal int CompactedDegree(int node)
+    {
+        var b = Edges.Base;
+        return node < b.NodeCount ? b.OutOffsets[node + 1] - b.OutOffsets[node] + b.InOffsets[node + 1] - b.InOffsets[node] : 0;
+    }
+
     public int OutDegree(int node)
     {
         var n = 0;

@@ -71,6 +71,58 @@ public sealed class PathPropertyTests
     }
 
     [Fact]
+    public void K_shortest_attack_paths_and_choke_points_are_unchanged_by_a_hub_no_path_can_use()
+    {
+        // Thousands of edges into the target (or a source) that no attack path can take: the backward
+        // searches that guide Yen and choke points (and check Yen's spur searches) must wait at such a
+        // hub, not stall or conclude anything from it. Brute force on the graph without the hub gives the answers.
+        RandomGraphs.Check(c =>
+        {
+            var (r, q) = (c.Graph, c.Query);
+            var engine = c.BuildEngine();
+            var hubs = new[] { q.To, q.From }.Concat(Enumerable.Range(0, r.Nodes.Count).Where(v => (r.Nodes[v].Flags & NodeFlags.CrownJewel) != 0)).Distinct();
+            foreach (var hub in hubs)
+                if (!AddUnusableHub(engine, r, hub, 5000)) return;
+            var g = engine.Snapshot;
+
+            var result = ShortestPaths.Find(g, PathEnds.Between(q.From, q.To), q.K, q.MaxHops, q.Filter, Unlimited);
+            var expected = r.SimplePaths(q.From, q.MaxHops ?? r.Nodes.Count, q.Filter).Where(p => p.Nodes[^1] == q.To)
+                .Select(p => p.Cost).Order().Take(q.K).ToList();
+            Assert.Equal(expected, result.Paths.Select(p => PathChecks.AssertValid(g, r, p, q.Filter, q.MaxHops)).ToList());
+
+            var sources = AttackPaths.DefaultSources(g, includeAlerted: false);
+            var targets = AttackPaths.CrownJewels(g);
+            var attack = AttackPaths.Run(g, new PathEnds(sources, targets), q.K, q.MaxHops, q.Filter, Unlimited);
+            var expectedAttack = sources.SelectMany(s => r.SimplePaths(s.Node, q.MaxHops ?? r.Nodes.Count, q.Filter, s.EntryCost))
+                .Where(p => targets.Contains(p.Nodes[^1])).Select(p => p.Cost).Order().Take(q.K).ToList();
+            Assert.Equal(expectedAttack, attack.Paths.Select(p => p.Cost).ToList());
+            foreach (var p in attack.Paths) PathChecks.AssertValid(g, r, p, q.Filter, q.MaxHops);
+
+            AssertChokePoints(g, r, q);
+        }, cases: 120);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="leaves"/> new hosts with an edge into <paramref name="hub"/> of a type that
+    /// is a step forward only: a step from a leaf, never into one, so no path from the graph's own
+    /// nodes changes. False when the cost model has no such type.
+    /// </summary>
+    private static bool AddUnusableHub(SecurityGraph engine, ReferenceGraph r, int hub, int leaves)
+    {
+        EdgeType[] candidates = [EdgeType.MemberOf, EdgeType.AdminTo, EdgeType.LoggedOn, EdgeType.HasIp, EdgeType.ConnectedTo, EdgeType.CanReach, EdgeType.Runs, EdgeType.Stores, EdgeType.AuthenticatedFrom];
+        var type = candidates.Where(t => r.Costs.StepBase(t, false) > 0 && r.Costs.StepBase(t, true) == 0).Cast<EdgeType?>().FirstOrDefault();
+        if (type is null) return false;
+        engine.Write(w =>
+        {
+            var import = w.BeginImport("hub", 1);
+            for (var i = 0; i < leaves; i++)
+                w.AssertEdge(w.Node(NodeKind.Host, $"leaf{hub}-{i}"), type.Value, hub, new EdgeAssertion(0, import, 0, 200_000));
+            w.Compact();
+        });
+        return true;
+    }
+
+    [Fact]
     public void Blast_radius_reaches_exactly_what_brute_force_reaches_at_the_same_cheapest_cost()
     {
         RandomGraphs.Check(c =>
@@ -93,6 +145,50 @@ public sealed class PathPropertyTests
                 Assert.Equal(expected[n.Node].MinHops, n.MinHops);
             }
             Assert.True(result.Reached.Select(n => n.Cost).SequenceEqual(result.Reached.Select(n => n.Cost).Order()), "cheapest first");
+        });
+    }
+
+    [Fact]
+    public void Blast_radius_hops_are_the_fewest_of_the_cheapest_paths_and_a_result_limit_keeps_the_cheapest_nodes()
+    {
+        RandomGraphs.Check(c =>
+        {
+            var (g, r, q) = (c.BuildEngine().Snapshot, c.Graph, c.Query);
+            var hops = q.MaxHops ?? 3;
+            var full = BlastRadius.Run(g, [q.From], hops, null, q.Filter, Unlimited);
+            var paths = r.SimplePaths(q.From, hops, q.Filter).Where(p => p.Hops > 0 && p.Nodes[^1] != q.From).ToList();
+            foreach (var n in full.Reached)
+            {
+                var cheapest = paths.Where(p => p.Nodes[^1] == n.Node).Min(p => p.Cost);
+                Assert.Equal(paths.Where(p => p.Nodes[^1] == n.Node && p.Cost == cheapest).Min(p => p.Hops), n.Hops);
+            }
+
+            // A result limit keeps exactly the first nodes of the full answer, each with a real cheapest path.
+            var limit = q.K;
+            var cut = BlastRadius.Run(g, [q.From], hops, null, q.Filter, new QueryBudget(new QueryLimits { MaxMillis = int.MaxValue / 2, MaxResults = limit, MaxVisits = long.MaxValue }));
+            Assert.Equal(full.Reached.Take(limit).Select(n => (n.Node, n.Cost, n.Hops, n.MinHops)), cut.Reached.Select(n => (n.Node, n.Cost, n.Hops, n.MinHops)));
+            Assert.Equal(full.Reached.Count > limit ? BudgetHit.Results : BudgetHit.None, cut.Truncated);
+            foreach (var n in cut.Reached)
+            {
+                var path = cut.Tree.PathTo(n.TreeIndex);
+                Assert.Equal(n.Cost, PathChecks.AssertValid(g, r, path, q.Filter, hops));
+                Assert.Equal((q.From, n.Node, n.Hops), (path.Source, path.Target, path.Hops));
+            }
+        });
+    }
+
+    [Fact]
+    public void A_blast_radius_cut_by_its_work_budget_leaves_nothing_behind_for_the_next_query()
+    {
+        // The per-node slots are pooled and reset by each query; a query stopped midway must reset them too.
+        RandomGraphs.Check(c =>
+        {
+            var (g, q) = (c.BuildEngine().Snapshot, c.Query);
+            var hops = q.MaxHops ?? 3;
+            var before = BlastRadius.Run(g, [q.From], hops, null, q.Filter, Unlimited);
+            BlastRadius.Run(g, [q.To, q.From], hops, null, q.Filter, new QueryBudget(new QueryLimits { MaxMillis = int.MaxValue / 2, MaxResults = int.MaxValue, MaxVisits = q.K }));
+            var after = BlastRadius.Run(g, [q.From], hops, null, q.Filter, Unlimited);
+            Assert.Equal(before.Reached.Select(n => (n.Node, n.Cost, n.Hops, n.MinHops)), after.Reached.Select(n => (n.Node, n.Cost, n.Hops, n.MinHops)));
         });
     }
 
@@ -130,29 +226,35 @@ public sealed class PathPropertyTests
         RandomGraphs.Check(c =>
         {
             var (g, r, q) = (c.BuildEngine().Snapshot, c.Graph, c.Query);
-            var sources = AttackPaths.DefaultSources(g, includeAlerted: false);
-            var targets = AttackPaths.CrownJewels(g);
-            var result = ChokePoints.Run(g, new PathEnds(sources, targets), int.MaxValue, q.Filter, Unlimited);
-
-            var nodeShare = new Dictionary<int, double>();
-            var stepShare = new Dictionary<(int, bool), double>();
-            var pairs = 0;
-            foreach (var s in sources.Select(x => x.Node).Distinct())
-            foreach (var group in r.SimplePaths(s, r.Nodes.Count, q.Filter).Where(p => p.Hops > 0 && targets.Contains(p.Nodes[^1])).GroupBy(p => p.Nodes[^1]))
-            {
-                pairs++;
-                var min = group.Min(p => p.Cost);
-                var cheapest = group.Where(p => p.Cost == min).ToList();
-                foreach (var p in cheapest)
-                {
-                    for (var i = 1; i < p.Nodes.Length - 1; i++) nodeShare[p.Nodes[i]] = nodeShare.GetValueOrDefault(p.Nodes[i]) + 1.0 / cheapest.Count;
-                    foreach (var st in p.Steps) stepShare[(st.Edge, st.Reverse)] = stepShare.GetValueOrDefault((st.Edge, st.Reverse)) + 1.0 / cheapest.Count;
-                }
-            }
-            Assert.Equal(pairs, result.Pairs);
-            Assert.Equal(Rounded(nodeShare), Rounded(result.Nodes.ToDictionary(x => x.Id, x => x.Paths)));
-            Assert.Equal(Rounded(stepShare), Rounded(result.Steps.ToDictionary(x => (PathChecks.RefEdgeOf(g, r, Step.Edge(x.Id)), Step.IsReverse(x.Id)), x => x.Paths)));
+            AssertChokePoints(g, r, q);
         });
+    }
+
+    /// <summary>Choke points over the default sources and crown jewels against brute force: every cheapest simple path of every pair.</summary>
+    private static void AssertChokePoints(GraphSnapshot g, ReferenceGraph r, RandomQuery q)
+    {
+        var sources = AttackPaths.DefaultSources(g, includeAlerted: false);
+        var targets = AttackPaths.CrownJewels(g);
+        var result = ChokePoints.Run(g, new PathEnds(sources, targets), int.MaxValue, q.Filter, Unlimited);
+
+        var nodeShare = new Dictionary<int, double>();
+        var stepShare = new Dictionary<(int, bool), double>();
+        var pairs = 0;
+        foreach (var s in sources.Select(x => x.Node).Distinct())
+        foreach (var group in r.SimplePaths(s, r.Nodes.Count, q.Filter).Where(p => p.Hops > 0 && targets.Contains(p.Nodes[^1])).GroupBy(p => p.Nodes[^1]))
+        {
+            pairs++;
+            var min = group.Min(p => p.Cost);
+            var cheapest = group.Where(p => p.Cost == min).ToList();
+            foreach (var p in cheapest)
+            {
+                for (var i = 1; i < p.Nodes.Length - 1; i++) nodeShare[p.Nodes[i]] = nodeShare.GetValueOrDefault(p.Nodes[i]) + 1.0 / cheapest.Count;
+                foreach (var st in p.Steps) stepShare[(st.Edge, st.Reverse)] = stepShare.GetValueOrDefault((st.Edge, st.Reverse)) + 1.0 / cheapest.Count;
+            }
+        }
+        Assert.Equal(pairs, result.Pairs);
+        Assert.Equal(Rounded(nodeShare), Rounded(result.Nodes.ToDictionary(x => x.Id, x => x.Paths)));
+        Assert.Equal(Rounded(stepShare), Rounded(result.Steps.ToDictionary(x => (PathChecks.RefEdgeOf(g, r, Step.Edge(x.Id)), Step.IsReverse(x.Id)), x => x.Paths)));
 
         static SortedDictionary<string, double> Rounded<TKey>(Dictionary<TKey, double> d) where TKey : notnull =>
             new(d.Where(x => x.Value > 1e-9).ToDictionary(x => x.Key.ToString()!, x => Math.Round(x.Value, 6)));
