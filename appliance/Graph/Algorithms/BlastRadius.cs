@@ -76,11 +76,11 @@ public sealed record BlastRadiusResult(IReadOnlyList<int> Starts, IReadOnlyList<
 /// part of the graph fast. A node's records (one per layer it improved in) chain back to the start.
 /// A result limit keeps the cheapest nodes; a time or work budget stops between or inside layers, and
 /// then the nodes found may not yet show their cheapest cost.
-/// The inner loop reads the compacted CSR runs directly (the attack steps lead each run) with every
-/// array in a local; per node it reads one 8-byte slot (cheapest cost, latest record; untouched
-/// slots hold int.MaxValue, so one compare skips a step into a node already reached at most as
-/// cheaply, before the exploit cost is read); it allocates nothing per step. Delta edges (not yet
-/// compacted) go through the general enumerator.
+/// The inner loops read the compacted CSR runs directly (the attack steps lead each run) as spans;
+/// per step they read one 8-byte slot (cheapest cost, latest record; untouched slots hold
+/// int.MaxValue, so one compare skips a step into a node already reached at most as cheaply, before
+/// the exploit cost is read); they allocate nothing per step, and the runs and slots the next nodes
+/// of the frontier will read are prefetched. Delta edges (not yet compacted) go through the general enumerator.
 /// </summary>
 public static class BlastRadius
 {
