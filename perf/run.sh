@@ -14,8 +14,8 @@
 #      time: framing (syslog octet-counted and LF, RELP, forward decode, NDJSON), the syslog header parser and
 #      frame-to-event per corpus, each payload decoder on its own real lines, graph traversal (--small graph)
 #   3. graph engine vs SQLite recursive CTE, --small (100k nodes / 1M edges); the full size
-#      (`graph-bench` without --small, 1M nodes / 10M edges) takes ~18 min alone on this shared
-#      machine, so it is run by hand (perf/RESULTS.md has its command and figures)
+#      (1M nodes / 10M edges, step graph-full: GRAPH_FULL=1 or STEPS=...,graph-full) takes 4-10 min more
+#      here, most of it SQLite's load, so it is not in the default 20-minute run
 #   4. graph store recovery, 1M edges; replay of 200k events into an empty graph
 #   5. bounded fuzz of the syslog framer, header parser and payload decoders (perf/Fuzz, mutated real lines)
 #   6. soak: the real appliance under constant moderate NDJSON load with a dashboard polling; RSS, handles,
@@ -27,7 +27,7 @@
 #      run: writing the store and replaying it into the graph alone take longer than the 20-minute budget here.
 #
 #   STEPS=fuzz,soak perf/run.sh   # only the named steps (load, detection, micro, graph, recovery-graph,
-#                                 # recovery-replay, fuzz, soak, scale-1m, scale-10m); the section says which ran
+#                                 # recovery-replay, fuzz, soak, scale-1m, graph-full, scale-10m); the section says which ran
 # Peers: rsyslogd (Debian rsyslog) and loggen (Debian syslog-ng-core). The two packages conflict,
 # so loggen is unpacked from syslog-ng-core into a cache folder (see shared SENDERS-NOTES 2.1).
 set -uo pipefail
@@ -98,6 +98,9 @@ step recovery-replay 90 $perf store-recovery replay --events 200000
 step fuzz 100 dotnet perf/Fuzz/bin/Release/net10.0/Fuzz.dll 1000000000 "$(date +%s)" 1
 step soak 200 $perf soak --data "$shared" --rules "$shared/sigma" --minutes 2 --rate 1000 --window 20 --out "$out/soak.md"
 step scale-1m 600 $perf scale --data "$shared" --rules "$shared/sigma" --events 1000000 --requests 20 --sqlite --out "$out/scale-1m.md"
+if [ -n "${GRAPH_FULL:-}" ] || [[ ",${STEPS:-}," == *",graph-full,"* ]]; then
+  step graph-full 900 $perf graph-bench
+fi
 if [ -n "${SCALE_10M:-}" ] || [[ ",${STEPS:-}," == *",scale-10m,"* ]]; then
   step scale-10m 1500 $perf scale --data "$shared" --rules "$shared/sigma" --events 10000000 --requests 20 --sink-wait 300 --sqlite --out "$out/scale-10m.md"
 fi
@@ -163,6 +166,10 @@ if ran("micro"):
 if ran("graph"):
   s.append(f"\n### Graph engine vs SQLite recursive CTE, --small (`graph-bench --small`: {status('graph')})\n")
   g = read(f"{out}/graph.log")
+  s.append("```\n" + (g.strip() or "(no output)") + "\n```\n")
+if ran("graph-full"):
+  s.append(f"\n### Graph engine vs SQLite recursive CTE, full size (`graph-bench`: {status('graph-full')})\n")
+  g = read(f"{out}/graph-full.log")
   s.append("```\n" + (g.strip() or "(no output)") + "\n```\n")
 if ran("recovery-graph", "recovery-replay"):
   s.append(f"\n### Recovery (`store-recovery`: graph 1M edges {status('recovery-graph')}; replay 200k events {status('recovery-replay')})\n")
