@@ -105,7 +105,8 @@ public static class LogStateFile
         byte[] bytes;
         try { bytes = File.ReadAllBytes(Path.Combine(directory, FileName)); }
         catch (FileNotFoundException) { return null; }
-        catch (IOException e) { why = "unreadable: " + e.Message; return null; }
+        // Permission denied (a file left owned by root), a directory in its place: as unusable as a torn file.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { why = "unreadable: " + e.Message; return null; }
         return Decode(bytes, out why);
     }
 
