@@ -89,6 +89,8 @@ public static class NdjsonIngest
     {
         var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
         bytes = bytes.TrimEnd((byte)'\r');
+        // A byte order mark opens the files Windows tools write (PowerShell Out-File, Notepad): it belongs to the file, not the JSON.
+        if (lineNumber == 1 && bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
         if (bytes.Trim(" \t"u8).IsEmpty) return null; // blank lines separate nothing; not an error
         string text;
         try { text = StrictUtf8.GetString(bytes); }

@@ -38,6 +38,21 @@ public sealed class JsonUtf8Tests
         }
     }
 
+    [Fact]
+    public async Task A_byte_order_mark_before_the_first_line_is_the_files_not_the_jsons()
+    {
+        // Review: PowerShell's Out-File and Notepad write one, and line 1 was refused ("'0xEF' is an invalid start of a value").
+        var body = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("{\"host\":\"nd-bom\",\"message\":\"x\"}\n{\"host\":\"h2\",\"message\":\"y\"}\n")).ToArray();
+        var batch = await ReadAsync(body);
+        Assert.Empty(batch.Errors);
+        Assert.Equal(new[] { "nd-bom", "h2" }, batch.Events.Select(e => e.Host!).ToArray());
+        Assert.Equal("{\"host\":\"nd-bom\",\"message\":\"x\"}", batch.Events[0].Json);
+
+        // Only the file's first bytes: a mark opening a later line is still not JSON.
+        var later = await ReadAsync(Encoding.UTF8.GetBytes("{\"host\":\"a\"}\n\uFEFF{\"host\":\"b\"}\n"));
+        Assert.Equal(2, Assert.Single(later.Errors).Line);
+    }
+
     /// <summary>What the ingest said of a line before (the JSON text parsed as a string), for the comparison.</summary>
     private static string? TextParseError(string text)
     {
