@@ -99,50 +99,64 @@ public static class Backup
         var seen = new Dictionary<string, (long Bytes, string Sha256)>(StringComparer.Ordinal);
         BackupManifest? manifest = null;
         var buffer = new byte[1 << 16];
-        await using (var tar = new TarReader(input, leaveOpen: true))
+        string? current = null;
+        try
         {
-            while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+            await using (var tar = new TarReader(input, leaveOpen: true))
             {
-                if (manifest is not null) throw new BackupException($"archive has entries after its manifest ({entry.Name})");
-                if (entry.EntryType is TarEntryType.Directory) continue;
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
-                    throw new BackupException($"archive entry '{entry.Name}' is a {entry.EntryType}, not a file");
-                if (!BackupNames.IsSafe(entry.Name)) throw new BackupException($"archive entry '{entry.Name}' has an unsafe name");
-                if (entry.Name == BackupManifest.EntryName)
+                while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
                 {
-                    manifest = await ReadManifestAsync(entry, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                if (seen.ContainsKey(entry.Name)) throw new BackupException($"archive holds {entry.Name} twice");
-                FileStream? file = null;
-                if (staging is not null)
-                {
-                    var path = Path.Combine(staging, entry.Name);
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-                }
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                long bytes = 0;
-                try
-                {
-                    if (entry.DataStream is { } data)
+                    current = entry.Name;
+                    if (manifest is not null) throw new BackupException($"archive has entries after its manifest ({entry.Name})");
+                    if (entry.EntryType is TarEntryType.Directory) continue;
+                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                        throw new BackupException($"archive entry '{entry.Name}' is a {entry.EntryType}, not a file");
+                    if (!BackupNames.IsSafe(entry.Name)) throw new BackupException($"archive entry '{entry.Name}' has an unsafe name");
+                    if (entry.Name == BackupManifest.EntryName)
                     {
-                        int n;
-                        while ((n = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                        {
-                            hash.AppendData(buffer, 0, n);
-                            if (file is not null) await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                            bytes += n;
-                        }
+                        manifest = await ReadManifestAsync(entry, cancellationToken).ConfigureAwait(false);
+                        current = null;
+                        continue;
                     }
-                    file?.Flush(flushToDisk: true);
+                    if (seen.ContainsKey(entry.Name)) throw new BackupException($"archive holds {entry.Name} twice");
+                    FileStream? file = null;
+                    if (staging is not null)
+                    {
+                        var path = Path.Combine(staging, entry.Name);
+                        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                        file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                    }
+                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    long bytes = 0;
+                    try
+                    {
+                        if (entry.DataStream is { } data)
+                        {
+                            int n;
+                            while ((n = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                            {
+                                hash.AppendData(buffer, 0, n);
+                                if (file is not null) await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                                bytes += n;
+                            }
+                        }
+                        file?.Flush(flushToDisk: true);
+                    }
+                    finally
+                    {
+                        if (file is not null) await file.DisposeAsync().ConfigureAwait(false);
+                    }
+                    seen[entry.Name] = (bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
+                    current = null;
                 }
-                finally
-                {
-                    if (file is not null) await file.DisposeAsync().ConfigureAwait(false);
-                }
-                seen[entry.Name] = (bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
             }
+        }
+        catch (EndOfStreamException)
+        {
+            // A cut inside an entry (or its header) ends the stream early; a cut between entries ends up below.
+            throw new BackupException(current is null
+                ? "archive is incomplete: it ends inside an entry's header (the backup was cut off)"
+                : $"archive is incomplete: it ends inside {current} (the backup was cut off)");
         }
         if (manifest is null) throw new BackupException("archive is incomplete: no manifest (the backup was cut off)");
         Check(manifest, seen);
