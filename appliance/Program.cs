@@ -52,7 +52,7 @@ public static class Program
             var log = app.Services.GetRequiredService<EventLog>();
             var state = app.Services.GetRequiredService<StateStore>();
             var graph = app.Services.GetRequiredService<GraphStore>();
-            // Resolved now: RunAsync disposes the service provider when the host stops.
+            // Resolved now, to close them in order below.
             var timeline = app.Services.GetRequiredService<StartupTimeline>();
             var checkpointedSinks = timeline.Time("sinks", () => app.Services.GetServices<IEventSink>().OfType<CheckpointedSink>().ToList());
             // Retention never drops events a derived store would need to replay after a crash.
@@ -61,7 +61,12 @@ public static class Program
             timeline.Begin("services");
             try
             {
-                await app.RunAsync();
+                // Not RunAsync: it disposes the service provider as the host stops, newest singleton first,
+                // and a singleton resolved late (the state store as a backup participant, at the first
+                // backup) then closed before the sinks that checkpoint into it. The provider is disposed
+                // at the end of this block's scope, after the ordered close below (each close is idempotent).
+                await app.StartAsync();
+                await app.WaitForShutdownAsync();
             }
             finally
             {
