@@ -11,7 +11,7 @@ public sealed record EventQuery
     public string? App { get; init; }
     /// <summary>Severity at least this grave: events with 0 &lt;= severity &lt;= MaxSeverity.</summary>
     public int? MaxSeverity { get; init; }
-    /// <summary>Case-insensitive substring of the message or the agent JSON.</summary>
+    /// <summary>Case-insensitive substring of the host, app, structured data, message or agent JSON (each on its own).</summary>
     public string? Text { get; init; }
     public int Limit { get; init; } = 100;
     /// <summary>Cursor: only events with an id below this one.</summary>
@@ -25,10 +25,8 @@ public sealed record EventQuery
         if (Host is not null && !string.Equals(e.Host, Host, StringComparison.OrdinalIgnoreCase)) return false;
         if (App is not null && !string.Equals(e.App, App, StringComparison.OrdinalIgnoreCase)) return false;
         if (MaxSeverity is { } sev && (e.Severity < 0 || e.Severity > sev)) return false;
-        if (Text is not null
-            && !(e.Message?.Contains(Text, StringComparison.OrdinalIgnoreCase) ?? false)
-            && !(e.Json?.Contains(Text, StringComparison.OrdinalIgnoreCase) ?? false))
-            return false;
-        return true;
+        return Text is null || Contains(e.Host) || Contains(e.App) || Contains(e.StructuredData) || Contains(e.Message) || Contains(e.Json);
     }
+
+    private bool Contains(string? field) => field?.Contains(Text!, StringComparison.OrdinalIgnoreCase) ?? false;
 }

@@ -41,6 +41,8 @@ public sealed class EventFilterTests
         events.Add(new EventRecord { TimeMs = 6, Host = "İstanbul-gw", App = "ſshd", Severity = 3, Message = "KELVIN 300\u212A reached; ıI" });
         events.Add(new EventRecord { TimeMs = 7, Host = "ÉCOLE-01", App = "Kern", Severity = 0, Json = "{\"msg\":\"Ärger mit dem Server\"}" });
         events.Add(new EventRecord { TimeMs = 8, Host = "", App = "", Severity = -1, Message = "" });
+        // Text only in structured data, host or app (q searches those too).
+        events.Add(new EventRecord { TimeMs = 9, Host = "fw-edge-07", App = "pf", StructuredData = "[meta sequenceId=\"SDONLY12345\" origin=\"Zürich\"]", Message = "blocked" });
         return events;
     }
 
@@ -56,7 +58,7 @@ public sealed class EventFilterTests
         var rng = new Random(seed);
         var hosts = events.Select(e => e.Host).OfType<string>().Distinct().ToList();
         var apps = events.Select(e => e.App).OfType<string>().Distinct().ToList();
-        var texts = events.SelectMany(e => new[] { e.Message, e.Json }).OfType<string>().Where(t => t.Length > 0).ToList();
+        var texts = events.SelectMany(e => new[] { e.Message, e.Json, e.Host, e.App, e.StructuredData }).OfType<string>().Where(t => t.Length > 0).ToList();
         var times = events.Select(e => e.TimeMs).Order().ToList();
         string Recase(string s) => string.Concat(s.Select(c => rng.Next(2) == 0 ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c)));
         string Piece()
@@ -83,6 +85,7 @@ public sealed class EventFilterTests
             new() { Text = "FAILED PASSWORD", Host = hosts[0] },
             new() { Host = "İSTANBUL-GW" }, new() { Host = "istanbul-gw" }, new() { Host = "école-01" }, new() { App = "SSHD" }, new() { App = "kern" },
             new() { Host = "" }, new() { Text = "" }, new() { MaxSeverity = 0 }, new() { FromMs = 6, ToMs = 8 },
+            new() { Text = "sdonly12345" }, new() { Text = "zürich" }, new() { Text = "EDGE-07" }, new() { Text = "EDGE-07", Host = "fw-edge-07" },
         };
         while (filters.Count < count)
         {
@@ -133,6 +136,26 @@ public sealed class EventFilterTests
         Assert.True(partial > filters.Count / 2, $"{partial} of {filters.Count} filters picked some events but not all ({positive} all, {negative} none)");
         Assert.True(negative > 10, $"{negative} filters picked nothing");
         Assert.True(events.Count(e => e.Json is not null) > 1000 && events.Count(e => e.Fields is not null) > 100);
+    }
+
+    [Fact]
+    public async Task Text_search_finds_text_that_sits_only_in_the_host_the_app_or_the_structured_data()
+    {
+        using var store = new TempStore();
+        await using var log = store.Open(blockEvents: 256, segmentBits: 20);
+        await log.AppendAsync(
+        [
+            new EventRecord { TimeMs = 1, Host = "web-1", App = "nginx", Message = "GET / 200" },
+            new EventRecord { TimeMs = 2, Host = "fw-edge-07", App = "pf", StructuredData = "[meta sequenceId=\"SDONLY12345\"]", Message = "blocked" },
+            new EventRecord { TimeMs = 3, Host = "db-2", App = "postgres-audit", Message = "login" },
+        ]);
+        async Task<string[]> HostsFor(string text) =>
+            (await log.QueryAsync(new EventQuery { Text = text })).Events.Select(e => e.Event.Host!).ToArray();
+        Assert.Equal(["fw-edge-07"], await HostsFor("sdonly12345"));
+        Assert.Equal(["fw-edge-07"], await HostsFor("EDGE-07"));
+        Assert.Equal(["db-2"], await HostsFor("audit"));
+        Assert.Equal(["web-1"], await HostsFor("GET /"));
+        Assert.Empty(await HostsFor("nowhere"));
     }
 
     [Fact]
