@@ -204,23 +204,41 @@ public static class ApiEndpoints
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     /// <summary>The filters /events and /export share.</summary>
-    internal static EventQuery ParseFilters(IQueryCollection q) => new()
+    internal static EventQuery ParseFilters(IQueryCollection q)
     {
-        FromMs = ParseTime(q["from"], "from"),
-        ToMs = ParseTime(q["to"], "to"),
-        Host = Blank(q["host"]),
-        App = Blank(q["app"]),
-        Text = Blank(q["q"]),
-        MaxSeverity = ParseSeverity(q["severity"]),
-    };
+        var query = new EventQuery
+        {
+            FromMs = ParseTime(q["from"], "from"),
+            ToMs = ParseTime(q["to"], "to"),
+            Host = Blank(q["host"]),
+            App = Blank(q["app"]),
+            Text = Blank(q["q"]),
+            MaxSeverity = ParseSeverity(q["severity"]),
+        };
+        // An empty window is a mistake (swapped bounds, a local/UTC mix-up), not a question whose answer is "nothing".
+        if (query.FromMs > query.ToMs)
+            throw new BadRequestException($"from ({q["from"].ToString().Trim()}) is after to ({q["to"].ToString().Trim()}): no event can match");
+        return query;
+    }
 
+    /// <summary>
+    /// ISO 8601 only: a calendar date first (yyyy-MM-dd), then optionally a time and an offset (no
+    /// offset = UTC). DateTimeOffset.TryParse alone also took "12/04/2026" or "4 Dec", whose meaning
+    /// depends on who typed them.
+    /// </summary>
     private static long? ParseTime(string? s, string name)
     {
         if (Blank(s) is not { } v) return null;
-        if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
+        if (StartsWithIsoDate(v)
+            && DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
             return t.ToUnixTimeMilliseconds();
-        throw new BadRequestException($"{name}: '{v}' is not an ISO 8601 time");
+        throw new BadRequestException($"{name}: '{v}' is not an ISO 8601 time (e.g. 2026-12-04T09:30:00Z or 2026-12-04)");
     }
+
+    private static bool StartsWithIsoDate(string v) =>
+        v.Length >= 10 && char.IsAsciiDigit(v[0]) && char.IsAsciiDigit(v[1]) && char.IsAsciiDigit(v[2]) && char.IsAsciiDigit(v[3])
+        && v[4] == '-' && char.IsAsciiDigit(v[5]) && char.IsAsciiDigit(v[6]) && v[7] == '-' && char.IsAsciiDigit(v[8]) && char.IsAsciiDigit(v[9])
+        && (v.Length == 10 || v[10] is 'T' or 't' or ' ');
 
     private static int? ParseSeverity(string? s)
     {
