@@ -203,6 +203,38 @@ public sealed class ForwardDecoderTests
     }
 
     [Fact]
+    public void Compressed_entries_of_exactly_the_limit_inflate_and_one_byte_more_is_refused()
+    {
+        var entries = ForwardFrames.Entries([.. Enumerable.Range(0, 100).Select(i => "{\"message\":\"" + i + new string('z', 1000) + "\"}")], 1);
+        var frame = ForwardFrames.Packed("t", entries, "c", members: 2);
+        var atLimit = Decode(frame, maxDecompressed: entries.Length);
+        Assert.Null(atLimit.Error);
+        Assert.Equal(100, atLimit.Events.Count);
+        Assert.Contains("\"message\":\"99zzz", atLimit.Events[^1].Json);
+        Assert.Contains($"inflate past {entries.Length - 1} bytes", Decode(frame, maxDecompressed: entries.Length - 1).Error);
+    }
+
+    [Fact]
+    public void One_decoder_inflating_a_large_message_then_a_small_one_keeps_nothing_of_the_first()
+    {
+        // The inflate buffer comes from a shared pool: a later, shorter message must see only its own bytes.
+        var decoder = new ForwardDecoder(1 << 24, 1 << 20, TimeProvider.System);
+        var large = ForwardFrames.Entries([.. Enumerable.Range(0, 2000).Select(i => $"{{\"message\":\"large {i} {new string('x', 300)}\"}}")], 1);
+        var first = decoder.Decode(new System.Buffers.ReadOnlySequence<byte>(ForwardFrames.Packed("t", large, "a", members: 1)), "l", null);
+        Assert.Null(first.Error);
+        Assert.Equal(2000, first.Events.Count);
+        // Two good entries and 8 bytes that are not MessagePack: the broken tail keeps exactly those bytes.
+        var small = ForwardFrames.Entries(["{\"message\":\"small\"}", "{\"host\":\"web1\"}"], 1);
+        var tail = new byte[] { 0xc1, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1 };
+        var second = decoder.Decode(new System.Buffers.ReadOnlySequence<byte>(ForwardFrames.Packed("t", [.. small, .. tail], "b", members: 1)), "l", null);
+        Assert.Null(second.Error);
+        Assert.Equal(3, second.Events.Count);
+        Assert.Contains("small", second.Events[0].Json);
+        Assert.Equal(tail, second.Events[2].Raw);
+        for (var i = 0; i < first.Events.Count; i++) Assert.StartsWith($"{{\"message\":\"large {i} x", first.Events[i].Json);
+    }
+
+    [Fact]
     public void Nesting_deeper_than_the_security_limit_is_an_error_not_a_crash()
     {
         var frame = ForwardFrames.Build((ref MessagePackWriter w) =>
