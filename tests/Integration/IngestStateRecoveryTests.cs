@@ -34,7 +34,9 @@ public sealed class IngestStateRecoveryTests
                     Assert.Contains("ingest state from its checkpoint", app.Output);
                     await CheckAsync(app, acked, $"seed {seed}, after kill {round}");
                 }
-                await PostAndKillAsync(app, acked, round, TimeSpan.FromMilliseconds(rng.Next(300, 1500)));
+                // Killed once this round has had a few acknowledged batches, plus a random delay: a kill
+                // timed by the clock alone left only 4 batches acknowledged on a loaded CI machine.
+                await PostAndKillAsync(app, acked, round, minAcks: rng.Next(4, 12), TimeSpan.FromMilliseconds(rng.Next(0, 800)));
             }
             await using var last = await ApplianceProcess.StartAsync(dir);
             await CheckAsync(last, acked, $"seed {seed}, final");
@@ -52,10 +54,11 @@ public sealed class IngestStateRecoveryTests
     }
 
     /// <summary>Three writers post keyed batches of real agent events until the process is SIGKILLed.</summary>
-    private static async Task PostAndKillAsync(ApplianceProcess app, ConcurrentDictionary<string, Acked> acked, int round, TimeSpan killAfter)
+    private static async Task PostAndKillAsync(ApplianceProcess app, ConcurrentDictionary<string, Acked> acked, int round, int minAcks, TimeSpan killAfter)
     {
         using var stop = new CancellationTokenSource();
-        var firstAck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ackedThisRound = 0;
         var writers = Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
         {
             var offset = round * 1_000_003L + w * 100_003L;
@@ -69,12 +72,12 @@ public sealed class IngestStateRecoveryTests
                     var (status, answer, _) = await PostAsync(app, body, key);
                     if (status != HttpStatusCode.OK) continue;
                     acked[key] = new Acked(body, answer);
-                    firstAck.TrySetResult();
+                    if (Interlocked.Increment(ref ackedThisRound) >= minAcks) enough.TrySetResult();
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException) { return; } // killed
             }
         })).ToList();
-        await firstAck.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await enough.Task.WaitAsync(TimeSpan.FromSeconds(120));
         await Task.Delay(killAfter);
         app.Kill();
         await stop.CancelAsync();
