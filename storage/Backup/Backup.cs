@@ -124,7 +124,7 @@ public static class Backup
                     {
                         var path = Path.Combine(staging, entry.Name);
                         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                        file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                        file = new FileStream(path, OwnerOnly(FileMode.CreateNew));
                     }
                     using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                     long bytes = 0;
@@ -146,6 +146,9 @@ public static class Backup
                     {
                         if (file is not null) await file.DisposeAsync().ConfigureAwait(false);
                     }
+                    // A cut inside an entry's data reads short here (the reader stops at the end of the input);
+                    // the next header read would then blame a header.
+                    if (bytes != entry.Length) throw Incomplete(entry.Name);
                     seen[entry.Name] = (bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
                     current = null;
                 }
@@ -154,9 +157,9 @@ public static class Backup
         catch (EndOfStreamException)
         {
             // A cut inside an entry (or its header) ends the stream early; a cut between entries ends up below.
-            throw new BackupException(current is null
-                ? "archive is incomplete: it ends inside an entry's header (the backup was cut off)"
-                : $"archive is incomplete: it ends inside {current} (the backup was cut off)");
+            throw current is null
+                ? new BackupException("archive is incomplete: it ends inside an entry's header (the backup was cut off)")
+                : Incomplete(current);
         }
         if (manifest is null) throw new BackupException("archive is incomplete: no manifest (the backup was cut off)");
         Check(manifest, seen);
@@ -176,12 +179,29 @@ public static class Backup
         if (seen.Count > 0) throw new BackupException($"archive holds files its manifest does not list: {string.Join(", ", seen.Keys.Take(5))}");
     }
 
+    private static BackupException Incomplete(string entry) => new($"archive is incomplete: it ends inside {entry} (the backup was cut off)");
+
+    /// <summary>Restored files are the appliance's data (logs, the site secret): owner only, as the appliance keeps them.</summary>
+    private static FileStreamOptions OwnerOnly(FileMode mode)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return options;
+    }
+
     private static async Task<BackupManifest> ReadManifestAsync(TarEntry entry, CancellationToken cancellationToken)
     {
         if (entry.DataStream is null) throw new BackupException("archive manifest is empty");
+        // Read whole first: the manifest is the last entry, so a cut archive most often ends inside it,
+        // and the JSON parser's complaint about the cut text would hide that.
+        if (entry.Length > 64 << 20) throw new BackupException($"archive manifest is {entry.Length} bytes: not a manifest this build writes");
+        var buffer = new MemoryStream();
+        await entry.DataStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (buffer.Length != entry.Length) throw Incomplete(BackupManifest.EntryName);
+        buffer.Position = 0;
         try
         {
-            return await JsonSerializer.DeserializeAsync<BackupManifest>(entry.DataStream, BackupManifest.Json, cancellationToken).ConfigureAwait(false)
+            return await JsonSerializer.DeserializeAsync<BackupManifest>(buffer, BackupManifest.Json, cancellationToken).ConfigureAwait(false)
                    ?? throw new BackupException("archive manifest is empty");
         }
         catch (JsonException e) { throw new BackupException("archive manifest is unreadable: " + e.Message, e); }

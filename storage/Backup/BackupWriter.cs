@@ -55,7 +55,8 @@ public sealed class BackupWriter : IAsyncDisposable
         if (!_names.Add(entryName)) throw new BackupException($"archive entry '{entryName}' added twice");
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var slice = new HashingSlice(source, length, hash);
-        var entry = new PaxTarEntry(TarEntryType.RegularFile, entryName) { DataStream = slice };
+        // Owner-only in the archive too: a tar tool extracting it by hand should not spread the data (or the site secret) to every user.
+        var entry = new PaxTarEntry(TarEntryType.RegularFile, entryName) { DataStream = slice, Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
         await _tar.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
         if (slice.Consumed != length) throw new BackupException($"{entryName}: copied {slice.Consumed} of {length} bytes");
         _manifest.Files.Add(new BackupManifest.FileEntry { Path = entryName, Bytes = length, Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()) });
@@ -66,7 +67,7 @@ public sealed class BackupWriter : IAsyncDisposable
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(_manifest, BackupManifest.Json);
         using var ms = new MemoryStream(json, writable: false);
-        await _tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, BackupManifest.EntryName) { DataStream = ms }, cancellationToken).ConfigureAwait(false);
+        await _tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, BackupManifest.EntryName) { DataStream = ms, Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite }, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _tar.DisposeAsync();

@@ -96,6 +96,16 @@ public sealed class BackupTests
             Assert.False(Directory.Exists(cut));
         }
 
+        // The reason names the entry the cut fell in: a segment's data, and the manifest (the last entry, so
+        // the most likely place for a cut; review: it gave the JSON parser's complaint about the cut text).
+        foreach (var (entry, into) in new[] { ("events/events.log.0", 1000), (BackupManifest.EntryName, 10) })
+        {
+            var cut = Path.Combine(store.Root, "cut");
+            var e = await Assert.ThrowsAsync<BackupException>(() => Backup.RestoreAsync(new MemoryStream(bytes[..(DataStart(bytes, entry) + into)]), cut));
+            Assert.Equal($"archive is incomplete: it ends inside {entry} (the backup was cut off)", e.Message);
+            Assert.False(Directory.Exists(cut));
+        }
+
         // Flip one byte inside the first segment's data: its hash no longer matches the manifest.
         var altered = (byte[])bytes.Clone();
         var at = IndexOf(altered, "events/events.log.0"u8.ToArray()) + 2048;
@@ -123,6 +133,40 @@ public sealed class BackupTests
         var e = await Assert.ThrowsAsync<BackupException>(() => Backup.RestoreAsync(ms, Path.Combine(store.Root, "t")));
         Assert.Contains("unsafe", e.Message);
         Assert.False(File.Exists(Path.Combine(store.Root, "escape")));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // file modes; the appliance runs on Linux
+    public async Task Archived_and_restored_files_are_readable_by_their_owner_only()
+    {
+        using var store = new TempStore();
+        await using var log = store.Open();
+        await log.AppendAsync([TempStore.Event("secret-ish")]);
+        using var ms = new MemoryStream();
+        await Backup.WriteAsync(store.Root, [log], ms, DateTimeOffset.UtcNow);
+
+        ms.Position = 0;
+        using (var tar = new System.Formats.Tar.TarReader(ms, leaveOpen: true))
+            while (tar.GetNextEntry() is { } entry)
+                Assert.True(entry.Mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite), $"{entry.Name} is archived with mode {entry.Mode}");
+
+        ms.Position = 0;
+        var target = Path.Combine(store.Root, "restored");
+        await Backup.RestoreAsync(ms, target);
+        var files = Directory.GetFiles(target, "*", SearchOption.AllDirectories);
+        Assert.NotEmpty(files);
+        // Whatever the umask: restored with mode 0600 (review: the site secret came back world-readable).
+        foreach (var file in files)
+            Assert.True(File.GetUnixFileMode(file) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), $"{file} restored with mode {File.GetUnixFileMode(file)}");
+    }
+
+    /// <summary>Where a regular file entry's data starts: after its ustar header (name at offset 0, type '0' at 156).</summary>
+    private static int DataStart(byte[] tar, string name)
+    {
+        var n = System.Text.Encoding.ASCII.GetBytes(name + "\0");
+        for (var i = 0; i + 512 <= tar.Length; i += 512)
+            if (tar.AsSpan(i, n.Length).SequenceEqual(n) && tar[i + 156] == (byte)'0') return i + 512;
+        throw new InvalidOperationException($"{name} not found");
     }
 
     private static int IndexOf(byte[] haystack, byte[] needle)
