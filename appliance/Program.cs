@@ -67,6 +67,7 @@ public static class Program
                 // at the end of this block's scope, after the ordered close below (each close is idempotent).
                 await app.StartAsync();
                 await app.WaitForShutdownAsync();
+                app.Logger.LogInformation("redoubt stopping: listeners and API closed; sinks take their last checkpoints, then the stores close");
             }
             finally
             {
@@ -74,10 +75,14 @@ public static class Program
                 // their final checkpoint, then the stores close, the event log last.
                 // One store failing to close (a full disk refusing its last checkpoint) must not keep
                 // the others, the event log last, from closing: each failure is reported, not thrown.
-                foreach (var sink in checkpointedSinks) await CloseAsync(sink.Name + " sink", sink.DisposeAsync);
-                await CloseAsync("graph store", graph.DisposeAsync);
-                await CloseAsync("state store", state.DisposeAsync);
-                await CloseAsync("event log", log.DisposeAsync);
+                var failed = 0;
+                foreach (var sink in checkpointedSinks) failed += await CloseAsync(sink.Name + " sink", sink.DisposeAsync);
+                failed += await CloseAsync("graph store", graph.DisposeAsync);
+                failed += await CloseAsync("state store", state.DisposeAsync);
+                failed += await CloseAsync("event log", log.DisposeAsync);
+                // So a log shows a clean stop apart from a crash or a kill -9 (which write nothing).
+                if (failed == 0) app.Logger.LogInformation("redoubt stopped: every sink checkpointed and every store closed");
+                else app.Logger.LogWarning("redoubt stopped: {Failed} of the sinks and stores failed to close (see above); the next start recovers from the log", failed);
             }
             return 0;
         }
@@ -89,10 +94,11 @@ public static class Program
         }
     }
 
-    private static async Task CloseAsync(string what, Func<ValueTask> dispose)
+    /// <summary>Closes one sink or store; 1 if that failed (reported), else 0.</summary>
+    private static async Task<int> CloseAsync(string what, Func<ValueTask> dispose)
     {
-        try { await dispose(); }
-        catch (Exception e) { await System.Console.Error.WriteLineAsync($"redoubt: closing the {what} failed: {e.Message}"); }
+        try { await dispose(); return 0; }
+        catch (Exception e) { await System.Console.Error.WriteLineAsync($"redoubt: closing the {what} failed: {e.Message}"); return 1; }
     }
 
     private static string? Explain(Exception e) => e switch
@@ -106,6 +112,9 @@ public static class Program
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
+        // A store file the process may not read or write (a directory in its place, owned by root).
+        UnauthorizedAccessException u => "cannot use a file of the data directory: " + u.Message,
+        IOException io => "cannot use a file of the data directory: " + io.Message,
         _ => null,
     };
 

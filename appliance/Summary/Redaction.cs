@@ -141,8 +141,13 @@ public static class SiteSecret
     {
         var dir = Path.Combine(dataDir, "summary");
         var path = Path.Combine(dir, "site-secret");
+        if (Directory.Exists(path))
+            throw new StartupException($"{path} is a directory, not the site secret file: remove it (or put back the file from a backup, which keeps the pseudonyms)");
         if (File.Exists(path))
         {
+            // Restored by an older build, or copied by hand: anyone who can read it can undo the pseudonyms.
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             var existing = File.ReadAllBytes(path);
             if (existing.Length != 32) throw new StartupException($"{path} is {existing.Length} bytes, not the 32 of a site secret: restore it from the backup or remove it (pseudonyms then change)");
             return existing;

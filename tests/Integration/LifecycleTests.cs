@@ -62,6 +62,10 @@ public sealed class LifecycleTests
                 Assert.Equal(0, await app.StopAsync());
                 Assert.DoesNotContain("checkpoint failed", app.Output);
                 Assert.DoesNotContain("fail:", app.Output);
+                // A clean stop says so (a crash or kill -9 writes nothing), after saying it is stopping.
+                var stopping = app.Output.IndexOf("redoubt stopping:", StringComparison.Ordinal);
+                Assert.True(stopping >= 0, app.Output);
+                Assert.True(app.Output.IndexOf("redoubt stopped: every sink checkpointed and every store closed", StringComparison.Ordinal) > stopping, app.Output);
             }
 
             await using var again = await ApplianceProcess.StartAsync(dir);
@@ -109,6 +113,44 @@ public sealed class LifecycleTests
         Assert.Equal(2, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains(app.Output.Split('\n'), l => l.StartsWith($"redoubt: data directory {data} is not writable", StringComparison.Ordinal));
         Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // file modes; the appliance runs on Linux
+    public async Task Store_files_that_cannot_be_opened_stop_start_up_with_one_line_not_a_crash()
+    {
+        // Review: a directory in place of events/time.idx or summary/site-secret crashed the start (exit 134, stack trace).
+        var dir = Directory.CreateTempSubdirectory("redoubt-files-").FullName;
+        try
+        {
+            await using (var first = await ApplianceProcess.StartAsync(dir)) Assert.Equal(0, await first.StopAsync());
+            foreach (var (file, expected) in new[]
+                     {
+                         (Path.Combine("events", "time.idx"), "redoubt: cannot use a file of the data directory: "),
+                         (Path.Combine("summary", "site-secret"), "is a directory, not the site secret file"),
+                     })
+            {
+                var path = Path.Combine(dir, file);
+                var saved = path + ".saved";
+                File.Move(path, saved);
+                Directory.CreateDirectory(path);
+                await using (var app = ApplianceProcess.Launch(dir, ApplianceProcess.FreePort(), ApplianceProcess.FreePort()))
+                {
+                    Assert.Equal(2, await app.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+                    Assert.Contains(app.Output.Split('\n'), l => l.StartsWith("redoubt: ", StringComparison.Ordinal) && l.Contains(expected));
+                    Assert.DoesNotContain("   at ", app.Output); // no stack trace
+                }
+                Directory.Delete(path);
+                File.Move(saved, path);
+            }
+
+            // A site secret others can read (restored by an older build, copied by hand) is made owner-only at start.
+            var secret = Path.Combine(dir, "summary", "site-secret");
+            File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            await using (var again = await ApplianceProcess.StartAsync(dir)) Assert.Equal(0, await again.StopAsync());
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Fact]
