@@ -33,7 +33,8 @@ public static class Backup
             if (unknown.Count > 0) throw new BackupException($"no store directory {string.Join(", ", unknown)} under {dataDirectory}");
         }
         bool Wanted(string dir) => only is null || only.Select(Normalize).Contains(dir);
-        var omitted = stores.Where(s => !Wanted(s)).Order(StringComparer.Ordinal).ToList();
+        // A participant without a format.json (the summary's site secret) is a store too when it is left out.
+        var omitted = stores.Union(byDir.Keys).Where(s => !Wanted(s)).Order(StringComparer.Ordinal).ToList();
         var unclaimed = stores.Where(Wanted).Where(s => !byDir.ContainsKey(s) && !stores.Any(o => o != s && s.StartsWith(o + "/", StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList();
         if (unclaimed.Count > 0)
             throw new BackupException($"store director{(unclaimed.Count == 1 ? "y" : "ies")} {string.Join(", ", unclaimed)} under {dataDirectory} " +

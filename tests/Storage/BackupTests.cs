@@ -18,6 +18,25 @@ public sealed class BackupTests
         }
     }
 
+    private sealed class SecretFile : IBackupParticipant
+    {
+        public string StoreDirectory => "summary";
+        public Task WriteBackupAsync(BackupWriter writer, CancellationToken cancellationToken) => writer.AddBytesAsync("summary/site-secret", new byte[32], cancellationToken);
+    }
+
+    [Fact]
+    public async Task A_partial_backup_lists_every_store_it_leaves_out_also_one_without_a_format_file()
+    {
+        using var store = new TempStore();
+        await using var log = store.Open();
+        await log.AppendAsync([TempStore.Event("x")]);
+        Directory.CreateDirectory(Path.Combine(store.Root, "state"));
+        await File.WriteAllTextAsync(Path.Combine(store.Root, "state", "format.json"), """{"Kind":"redoubt-state","Version":1}""");
+        var manifest = await Backup.WriteAsync(store.Root, [log, new OtherStore(store.Root), new SecretFile()], Stream.Null, DateTimeOffset.UtcNow, only: ["events"]);
+        Assert.Equal(["state", "summary"], manifest.Omitted);
+        Assert.Equal(["events"], manifest.Stores.Select(s => s.Directory));
+    }
+
     [Fact]
     public async Task A_backup_taken_during_ingestion_restores_to_exactly_the_events_committed_at_its_point()
     {
