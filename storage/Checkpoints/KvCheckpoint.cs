@@ -44,6 +44,8 @@ public static class KvCheckpoint
     public static long? LastCompleted(string checkpointDir)
     {
         var path = Path.Combine(checkpointDir, MarkerFile);
+        // Not "never checkpointed": that answer deletes the store to rebuild it from the log.
+        if (Directory.Exists(path)) throw new StoreRecoveryException($"{path}: unreadable (a directory, not the checkpoint marker)");
         if (!File.Exists(path)) return null;
         try { return JsonSerializer.Deserialize<Marker>(File.ReadAllText(path))?.Address ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new StoreRecoveryException($"{path}: unreadable ({e.Message})", e); }
