@@ -27,8 +27,8 @@ public sealed class JsonFlattening
 /// A scanner of its own rather than Utf8JsonReader: most of an event's bytes are values no rule
 /// reads (the rendered Message of a Windows event), and Utf8JsonReader validates every byte of every
 /// string, one at a time once a string has an escape (perf/RESULTS.md, 2026-12-04: it was most of
-/// the detection cost). This scanner finds where a skipped string ends with a vectorised search for
-/// its quote and decodes only the values it keeps. The structure is checked as strictly as before
+/// the detection cost). This scanner first maps the text's unescaped quotes in one vectorised pass
+/// (<see cref="JsonQuotes"/>), so a skipped string's end is a bit search, and decodes only the values it keeps. The structure is checked as strictly as before
 /// (a malformed event stops the read, the fields read so far stay); the insides of skipped values
 /// are not validated — ingestion has already rejected events that are not valid JSON objects.
 /// </remarks>
@@ -39,12 +39,13 @@ public sealed class JsonEventReader(JsonFlattening flattening)
     /// <summary>Distinct field paths remembered with their slots; feeds have a few hundred, a hostile one must not grow memory.</summary>
     private const int MaxCachedPaths = 4096;
 
-    private static readonly SearchValues<byte> QuoteOrBackslash = SearchValues.Create("\"\\"u8);
-
     private readonly string[][] _prefixes = flattening.StripPrefixes.Select(p => p.TrimEnd('.').Split('.')).ToArray();
     private readonly HashSet<string> _embedded = new(flattening.EmbeddedJson, StringComparer.OrdinalIgnoreCase);
     private byte[] _utf8 = new byte[8192];
     private char[] _path = new char[512];
+    // The text being scanned: its unescaped quotes and its backslashes, a bit per byte (JsonQuotes).
+    private ulong[] _quotes = new ulong[128];
+    private ulong[] _backslashes = new ulong[128];
     private Frame[] _frames = new Frame[16];
     private int _frameCount;
 
@@ -86,6 +87,13 @@ public sealed class JsonEventReader(JsonFlattening flattening)
             _pathNames = fields.Names;
             _pathNamesCount = fields.Names.Count;
         }
+        var words = JsonQuotes.Words(utf8.Length);
+        if (words > _quotes.Length)
+        {
+            _quotes = new ulong[Math.Max(words, _quotes.Length * 2)];
+            _backslashes = new ulong[_quotes.Length];
+        }
+        JsonQuotes.Build(utf8, _quotes, _backslashes);
         return Scan(utf8, fields, 0, depth: 0);
     }
 
@@ -139,7 +147,7 @@ public sealed class JsonEventReader(JsonFlattening flattening)
             {
                 // A member name starts at i; the path becomes the object's path plus this name.
                 if (i >= json.Length || json[i] != '"') return Fail(floor);
-                var end = StringEnd(json, i + 1, out var escaped);
+                var end = StringEnd(i + 1, out var escaped);
                 if (end < 0) return Fail(floor);
                 var frame = _frames[_frameCount - 1];
                 pathLength = frame.BaseLength;
@@ -182,22 +190,8 @@ public sealed class JsonEventReader(JsonFlattening flattening)
         return i;
     }
 
-    /// <summary>The index of the quote closing a string whose contents start at <paramref name="from"/>, or -1.</summary>
-    private static int StringEnd(ReadOnlySpan<byte> json, int from, out bool escaped)
-    {
-        escaped = false;
-        var i = from;
-        while (i < json.Length)
-        {
-            var k = json[i..].IndexOfAny(QuoteOrBackslash);
-            if (k < 0) return -1;
-            i += k;
-            if (json[i] == '"') return i;
-            escaped = true;
-            i += 2; // the backslash and the character it escapes (for \uXXXX the hex digits are plain bytes)
-        }
-        return -1;
-    }
+    /// <summary>The index of the quote closing a string whose contents start at <paramref name="from"/>, or -1 (from the text's quote map).</summary>
+    private int StringEnd(int from, out bool escaped) => JsonQuotes.End(_quotes, _backslashes, from, out escaped);
 
     /// <summary>A member name into <paramref name="into"/>: plain ASCII (nearly every name) widened in one pass; -1 on a bad escape.</summary>
     private static int Name(ReadOnlySpan<byte> raw, bool escaped, Span<char> into)
@@ -296,7 +290,7 @@ public sealed class JsonEventReader(JsonFlattening flattening)
         var b = json[i];
         if (b == '"')
         {
-            var end = StringEnd(json, i + 1, out var escaped);
+            var end = StringEnd(i + 1, out var escaped);
             if (end < 0) return false;
             var raw = json[(i + 1)..end];
             i = end + 1;
@@ -388,12 +382,25 @@ public sealed class JsonEventReader(JsonFlattening flattening)
         var trimmed = text.TrimStart();
         if (trimmed.Length == 0 || trimmed[0] != '{') return;
         var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        var n = Encoding.UTF8.GetBytes(text, bytes);
+        var words = JsonQuotes.Words(n);
+        var quotes = ArrayPool<ulong>.Shared.Rent(words);
+        var backslashes = ArrayPool<ulong>.Shared.Rent(words);
+        var (outerQuotes, outerBackslashes) = (_quotes, _backslashes);
         try
         {
-            var n = Encoding.UTF8.GetBytes(text, bytes);
+            JsonQuotes.Build(bytes.AsSpan(0, n), quotes, backslashes);
+            _quotes = quotes;
+            _backslashes = backslashes;
             Scan(bytes.AsSpan(0, n), fields, pathLength, depth + 1);
         }
-        finally { ArrayPool<byte>.Shared.Return(bytes); }
+        finally
+        {
+            (_quotes, _backslashes) = (outerQuotes, outerBackslashes);
+            ArrayPool<ulong>.Shared.Return(quotes);
+            ArrayPool<ulong>.Shared.Return(backslashes);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     /// <summary>The path with the first matching strip prefix removed, or the path itself.</summary>
