@@ -46,6 +46,8 @@ public sealed class JsonEventReader(JsonFlattening flattening)
     // The text being scanned: its unescaped quotes and its backslashes, a bit per byte (JsonQuotes).
     private ulong[] _quotes = new ulong[128];
     private ulong[] _backslashes = new ulong[128];
+    /// <summary>The words of the maps that belong to the text being scanned (the arrays are reused and may be longer).</summary>
+    private int _words;
     private Frame[] _frames = new Frame[16];
     private int _frameCount;
 
@@ -94,6 +96,7 @@ public sealed class JsonEventReader(JsonFlattening flattening)
             _backslashes = new ulong[_quotes.Length];
         }
         JsonQuotes.Build(utf8, _quotes, _backslashes);
+        _words = words;
         return Scan(utf8, fields, 0, depth: 0);
     }
 
@@ -191,7 +194,8 @@ public sealed class JsonEventReader(JsonFlattening flattening)
     }
 
     /// <summary>The index of the quote closing a string whose contents start at <paramref name="from"/>, or -1 (from the text's quote map).</summary>
-    private int StringEnd(int from, out bool escaped) => JsonQuotes.End(_quotes, _backslashes, from, out escaped);
+    private int StringEnd(int from, out bool escaped) =>
+        JsonQuotes.End(_quotes.AsSpan(0, _words), _backslashes.AsSpan(0, _words), from, out escaped);
 
     /// <summary>A member name into <paramref name="into"/>: plain ASCII (nearly every name) widened in one pass; -1 on a bad escape.</summary>
     private static int Name(ReadOnlySpan<byte> raw, bool escaped, Span<char> into)
@@ -386,17 +390,18 @@ public sealed class JsonEventReader(JsonFlattening flattening)
         var words = JsonQuotes.Words(n);
         var quotes = ArrayPool<ulong>.Shared.Rent(words);
         var backslashes = ArrayPool<ulong>.Shared.Rent(words);
-        var (outerQuotes, outerBackslashes) = (_quotes, _backslashes);
+        var (outerQuotes, outerBackslashes, outerWords) = (_quotes, _backslashes, _words);
         try
         {
             JsonQuotes.Build(bytes.AsSpan(0, n), quotes, backslashes);
             _quotes = quotes;
             _backslashes = backslashes;
+            _words = words;
             Scan(bytes.AsSpan(0, n), fields, pathLength, depth + 1);
         }
         finally
         {
-            (_quotes, _backslashes) = (outerQuotes, outerBackslashes);
+            (_quotes, _backslashes, _words) = (outerQuotes, outerBackslashes, outerWords);
             ArrayPool<ulong>.Shared.Return(quotes);
             ArrayPool<ulong>.Shared.Return(backslashes);
             ArrayPool<byte>.Shared.Return(bytes);
