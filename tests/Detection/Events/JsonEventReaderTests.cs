@@ -84,7 +84,9 @@ public class JsonEventReaderTests
         "Event.EventData.Image", "Event.System.EventID",
     ];
 
-    public static TheoryData<string> EdgeCases() =>
+    public static TheoryData<string> EdgeCases() => new(EdgeJson);
+
+    private static readonly string[] EdgeJson =
     [
         """{"a":"x\u00e9\ud83d\ude00\/\b\f\n\r\t\"\\y","b":"\u0041BC"}""",
         """{"a":"","b":"plain é ü 漢字 😀"}""",
@@ -133,6 +135,49 @@ public class JsonEventReaderTests
             var actual = ReadNew(new JsonEventReader(Flattening), a, json);
             Assert.Equal(expected, actual);
         }
+    }
+
+    [Fact]
+    public void Reads_edge_cases_again_from_its_cached_paths_as_the_first_time()
+    {
+        // Member names are cached as a tree of raw UTF-8 names (escaped, #attributes, #text, spaces):
+        // one reader reads every edge case twice, and the second read must be the reference's too.
+        var names = new FieldNames();
+        foreach (var n in EdgeNames) names.Intern(n);
+        names.SetAlias(names.Intern("SourceName"), names.Intern("Provider_Name"));
+        var reader = new JsonEventReader(Flattening);
+        var reference = new ReferenceJsonEventReader(Flattening);
+        var a = new EventFields(names);
+        var b = new EventFields(names);
+        foreach (var json in EdgeJson.Concat(EdgeJson))
+            Assert.Equal(ReadOld(reference, b, json), ReadNew(reader, a, json));
+    }
+
+    [Fact]
+    public void Reads_as_the_reference_once_its_path_cache_is_full()
+    {
+        // A feed with ever-new member names fills the path cache; the paths past it (under cached
+        // objects and under uncached ones) must still read as before.
+        var names = SigmaCorpus.RuleSet.Slots;
+        var reader = new JsonEventReader(Flattening);
+        var reference = new ReferenceJsonEventReader(Flattening);
+        var a = new EventFields(names);
+        var b = new EventFields(names);
+        var events = CorpusEvents().Take(3000).ToList();
+        foreach (var json in events.Take(20)) Assert.Equal(ReadOld(reference, b, json), ReadNew(reader, a, json));
+        for (var i = 0; i < 5000; i++)
+        {
+            var filler = "{\"f" + i + "\":{\"g\":\"x\"},\"Event\":{\"System\":{\"n" + i + "\":1}}}";
+            Assert.Equal(ReadOld(reference, b, filler), ReadNew(reader, a, filler));
+        }
+        var withValues = 0;
+        foreach (var json in events)
+        {
+            var expected = ReadOld(reference, b, json);
+            Assert.Equal(expected, ReadNew(reader, a, json));
+            if (expected.Fields.Length > 0) withValues++;
+        }
+        Assert.True(withValues > 1000);
     }
 
     [Fact]
