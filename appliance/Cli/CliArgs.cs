@@ -12,6 +12,14 @@ public sealed class CliArgs
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
     public List<string> Positionals { get; } = [];
 
+    /// <summary>
+    /// Why a --url is refused, or null: the appliance serves HTTPS only, and over http:// the bearer token
+    /// and the data would cross the network in clear (to whatever answers there).
+    /// </summary>
+    public static string? NotHttps(string? url) =>
+        url is null || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? null
+            : $"--url {url}: only https:// URLs (the appliance serves HTTPS only; over http:// the token would be sent in clear)";
+
     public static CliArgs Parse(string[] args, string[] options, string[] flags)
     {
         var parsed = new CliArgs();

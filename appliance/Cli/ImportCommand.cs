@@ -61,6 +61,11 @@ public static class ImportCommand
             await System.Console.Error.WriteLineAsync("redoubt: no token: set REDOUBT_TOKEN or pass --token-file (a token with scope imports:write)");
             return 2;
         }
+        if (CliArgs.NotHttps(a["--url"]) is { } clear)
+        {
+            await System.Console.Error.WriteLineAsync("redoubt: " + clear);
+            return 2;
+        }
         var url = a["--url"] ?? "https://" + Configured().Http;
         var certFile = a["--cacert"] ?? Path.Combine(a.DataDir(), "tls", "redoubt.crt");
         if (!File.Exists(certFile))

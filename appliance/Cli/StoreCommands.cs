@@ -22,6 +22,7 @@ public static class StoreCommands
     {
         if (!TryParse(args, BackupUsage, out var opts, out var rest) || rest.Count > 0 || !opts.TryGetValue("--out", out var output))
             return await UsageAsync(BackupUsage);
+        if (CliArgs.NotHttps(opts.GetValueOrDefault("--url")) is { } clear) return await RefuseAsync(clear);
         var partial = output + ".partial";
         try
         {
@@ -87,6 +88,7 @@ public static class StoreCommands
     public static async Task<int> ExportAsync(string[] args)
     {
         if (!TryParse(args, ExportUsage, out var opts, out var rest) || rest.Count > 0) return await UsageAsync(ExportUsage);
+        if (CliArgs.NotHttps(opts.GetValueOrDefault("--url")) is { } clear) return await RefuseAsync(clear);
         var query = string.Join('&', new[] { "from", "to", "host", "app", "severity", "q" }
             .Where(k => opts.ContainsKey("--" + k))
             .Select(k => $"{k}={Uri.EscapeDataString(opts["--" + k])}"));
@@ -122,6 +124,12 @@ public static class StoreCommands
     /// in the appliance's configured data directory — otherwise the system's trust store decides (an
     /// installed, CA-signed certificate).
     /// </summary>
+    private static async Task<int> RefuseAsync(string why)
+    {
+        await System.Console.Error.WriteLineAsync("redoubt: " + why);
+        return 2;
+    }
+
     private static HttpClient Client(Dictionary<string, string> opts)
     {
         // Defaults are the appliance's own settings (appsettings, /etc/redoubt, REDOUBT__…): its HTTPS

@@ -36,8 +36,11 @@ public static class SummaryEndpoints
         time = null;
         error = null;
         if (string.IsNullOrWhiteSpace(text)) return true;
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)) { time = t; return true; }
-        error = Bad("bad_request", $"{name}: an ISO 8601 time");
+        // 1970 to 9998: the window's bounds become Unix milliseconds and day keys, and a default bound is
+        // a day away (year 1 or 9999 overflowed into a 500).
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
+            && t >= DateTimeOffset.UnixEpoch && t.Year <= 9998) { time = t; return true; }
+        error = Bad("bad_request", $"{name}: an ISO 8601 time from 1970 to 9998");
         return false;
     }
 

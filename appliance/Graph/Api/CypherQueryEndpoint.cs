@@ -208,36 +208,41 @@ internal sealed record CypherRequest(string Query, IReadOnlyDictionary<string, V
         }
         using (doc)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new GraphRequestException(400, "bad_body", "the body is a JSON object: {\"query\": \"MATCH ...\", \"parameters\": {...}}");
-            string? query = null;
-            var parameters = new Dictionary<string, Value>(StringComparer.Ordinal);
-            int? timeout = null, maxRows = null;
-            foreach (var p in root.EnumerateObject())
-            {
-                switch (p.Name)
-                {
-                    case "query":
-                        if (p.Value.ValueKind != JsonValueKind.String) throw Bad("query", "a string");
-                        query = p.Value.GetString();
-                        break;
-                    case "parameters":
-                        if (p.Value.ValueKind == JsonValueKind.Null) break;
-                        if (p.Value.ValueKind != JsonValueKind.Object) throw Bad("parameters", "an object of name → value");
-                        foreach (var x in p.Value.EnumerateObject()) parameters[x.Name] = FromJson(x.Value);
-                        break;
-                    case "timeoutMs": timeout = Positive(p); break;
-                    case "maxRows": maxRows = Positive(p); break;
-                    default:
-                        throw new GraphRequestException(400, "unknown_parameter", $"unknown parameter '{p.Name}' (this endpoint takes query, parameters, timeoutMs, maxRows)");
-                }
-            }
-            if (string.IsNullOrWhiteSpace(query)) throw new GraphRequestException(400, "missing_query", "query: the openCypher text to run is required");
-            if (query.Length > CypherQueryEndpoint.MaxQueryChars)
-                throw new GraphRequestException(400, "query_too_long", $"query: at most {CypherQueryEndpoint.MaxQueryChars} characters");
-            return new CypherRequest(query, parameters, timeout, maxRows);
+            try { return Read(doc.RootElement); }
+            catch (Exception e) when (Redoubt.Api.JsonText.IsInvalidString(e)) { throw new GraphRequestException(400, Redoubt.Api.JsonText.Code, Redoubt.Api.JsonText.Message); }
         }
+    }
+
+    private static CypherRequest Read(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new GraphRequestException(400, "bad_body", "the body is a JSON object: {\"query\": \"MATCH ...\", \"parameters\": {...}}");
+        string? query = null;
+        var parameters = new Dictionary<string, Value>(StringComparer.Ordinal);
+        int? timeout = null, maxRows = null;
+        foreach (var p in root.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "query":
+                    if (p.Value.ValueKind != JsonValueKind.String) throw Bad("query", "a string");
+                    query = p.Value.GetString();
+                    break;
+                case "parameters":
+                    if (p.Value.ValueKind == JsonValueKind.Null) break;
+                    if (p.Value.ValueKind != JsonValueKind.Object) throw Bad("parameters", "an object of name → value");
+                    foreach (var x in p.Value.EnumerateObject()) parameters[x.Name] = FromJson(x.Value);
+                    break;
+                case "timeoutMs": timeout = Positive(p); break;
+                case "maxRows": maxRows = Positive(p); break;
+                default:
+                    throw new GraphRequestException(400, "unknown_parameter", $"unknown parameter '{p.Name}' (this endpoint takes query, parameters, timeoutMs, maxRows)");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(query)) throw new GraphRequestException(400, "missing_query", "query: the openCypher text to run is required");
+        if (query.Length > CypherQueryEndpoint.MaxQueryChars)
+            throw new GraphRequestException(400, "query_too_long", $"query: at most {CypherQueryEndpoint.MaxQueryChars} characters");
+        return new CypherRequest(query, parameters, timeout, maxRows);
     }
 
     private static GraphRequestException Bad(string name, string why) => new(400, "bad_parameter", $"{name}: {why}");

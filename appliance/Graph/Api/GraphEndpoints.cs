@@ -60,6 +60,11 @@ public static class GraphEndpoints
             await Error(http, e.Status, e.Code, e.Message);
             return;
         }
+        catch (Exception e) when (Redoubt.Api.JsonText.IsInvalidString(e))
+        {
+            await Error(http, 400, Redoubt.Api.JsonText.Code, Redoubt.Api.JsonText.Message);
+            return;
+        }
         catch (ArgumentOutOfRangeException e)
         {
             // Limits the algorithms enforce themselves (hop limits, k) that a parameter check missed.
@@ -414,6 +419,11 @@ public static class GraphEndpoints
             catch (GraphImport.DocumentException e)
             {
                 await Error(http, 400, e.Code, e.Message);
+                return;
+            }
+            catch (Exception e) when (Redoubt.Api.JsonText.IsInvalidString(e))
+            {
+                await Error(http, 400, Redoubt.Api.JsonText.Code, Redoubt.Api.JsonText.Message);
                 return;
             }
         }

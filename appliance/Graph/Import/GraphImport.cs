@@ -240,13 +240,18 @@ public static class GraphImport
         throw new ItemException("bad_reference", $"{field}: \"Kind:key\" with a known kind, or {{\"kind\", \"key\"}}", "." + field);
     }
 
+    private const long MaxTimeMs = 253402300799999; // 9999-12-31T23:59:59.999Z
+
     private static long? Time(JsonElement item, string field)
     {
         if (!item.TryGetProperty(field, out var t) || t.ValueKind == JsonValueKind.Null) return null;
-        if (t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out var ms)) return ms;
-        if (t.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(t.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
-            return at.ToUnixTimeMilliseconds();
-        throw new ItemException("bad_time", $"{field}: an ISO 8601 time or Unix milliseconds", "." + field);
+        long? ms = null;
+        if (t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out var n)) ms = n;
+        else if (t.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(t.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            ms = at.ToUnixTimeMilliseconds();
+        // 1970 to 9999: every reader turns these back into dates (a far-off value, once stored, broke the graph's reads).
+        if (ms is >= 0 and <= MaxTimeMs) return ms;
+        throw new ItemException("bad_time", $"{field}: an ISO 8601 time or Unix milliseconds, from 1970 to 9999", "." + field);
     }
 
     private static int? Count(JsonElement e)

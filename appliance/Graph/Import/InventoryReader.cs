@@ -338,7 +338,7 @@ public static class InventoryReader
                 {
                     var read = end - start > limits.MaxRowChars
                         ? Refused(elementLine, "row_too_long", $"a row of {end - start} bytes, at most {limits.MaxRowChars} (Import:MaxRowChars)")
-                        : JsonRow(kind, element.RootElement, elementLine, limits);
+                        : JsonRowChecked(kind, element.RootElement, elementLine, limits);
                     if (++p.Rows > limits.MaxRows)
                     {
                         reads.Add(Stop(elementLine, "too_many_rows", $"more than {limits.MaxRows} rows (Import:MaxRows): this row and the rest of the file are not read"));
@@ -370,6 +370,12 @@ public static class InventoryReader
         var n = 0;
         foreach (var segment in bytes) n += segment.Span.Count((byte)'\n');
         return n;
+    }
+
+    private static InventoryRead JsonRowChecked(string kind, JsonElement row, int line, InventoryLimits limits)
+    {
+        try { return JsonRow(kind, row, line, limits); }
+        catch (Exception e) when (Redoubt.Api.JsonText.IsInvalidString(e)) { return Refused(line, Redoubt.Api.JsonText.Code, Redoubt.Api.JsonText.Message); }
     }
 
     private static InventoryRead JsonRow(string kind, JsonElement row, int line, InventoryLimits limits)
