@@ -191,6 +191,41 @@ public sealed class ForwardTests
         Assert.Equal(["after the handshake deadline"], (await app.AllEventsAsync()).Select(e => e.GetProperty("message").GetString()));
     }
 
+    [Fact]
+    public async Task A_message_of_a_million_nils_is_acked_as_its_good_entries_plus_a_bounded_number_of_parse_error_events()
+    {
+        await using var app = await ApplianceProcess.StartAsync();
+        const int nils = 1_000_000;
+        var frame = ForwardFrames.Build((ref MessagePack.MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(3);
+            w.Write("amp");
+            w.WriteArrayHeader(nils + 2);
+            w.WriteArrayHeader(2); w.Write(1767225600L); ForwardFrames.Json(ref w, """{"message":"before"}""");
+            for (var i = 0; i < nils; i++) w.WriteNil();
+            w.WriteArrayHeader(2); w.Write(1767225601L); ForwardFrames.Json(ref w, """{"message":"after"}""");
+            ForwardFrames.Option(ref w, "nils-1");
+        });
+        await using var client = await ForwardClient.ConnectAsync(app.ForwardPort);
+        await client.SendAsync(frame);
+        Assert.Equal("nils-1", ForwardClient.AckOf((await client.ReadReplyAsync(TimeSpan.FromSeconds(60)))!));
+
+        var limit = Redoubt.Ingest.Forward.ForwardDecoder.MaxBrokenEntriesPerMessage;
+        var stored = await app.AllEventsAsync();
+        Assert.Equal(2 + limit + 1, stored.Count);
+        Assert.Equal(["after", "before"], stored.Where(e => e.GetProperty("parseError").ValueKind != JsonValueKind.String)
+            .Select(e => e.GetProperty("message").GetString()).Order());
+        var summary = Assert.Single(stored, e => e.GetProperty("parseError").GetString()?.Contains("dropped") == true);
+        Assert.StartsWith($"{nils - limit} more undecodable entries of this message dropped", summary.GetProperty("parseError").GetString());
+        Assert.Contains("truncated", summary.GetProperty("flags").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal(Redoubt.Ingest.Forward.ForwardDecoder.MaxRawBytes, Convert.FromBase64String(summary.GetProperty("rawBase64").GetString()!).Length);
+
+        var forward = (await app.StatsAsync()).GetProperty("listeners").EnumerateArray().Single(l => l.GetProperty("transport").GetString() == "forward");
+        Assert.Equal(nils + 2, forward.GetProperty("received").GetInt64()); // every entry counted, good or bad
+        Assert.Equal(nils, forward.GetProperty("parseErrors").GetInt64());
+        Assert.Equal(2, forward.GetProperty("parsed").GetInt64());
+    }
+
     private static byte[] NonceOf(byte[] helo)
     {
         var r = new MessagePack.MessagePackReader(helo);

@@ -137,6 +137,8 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
                 events.Add(frame.Decoded.Events[i]);
                 state.CountEvent(frame.Decoded.Events[i], frame.Decoded.EventBytes[i]);
             }
+            // The event that reports entries dropped past the per-message limit was counted once; it stands for them all.
+            if (frame.Decoded.DroppedEntries > 1) state.CountParseErrors(frame.Decoded.DroppedEntries - 1);
             bytes += frame.Bytes;
             wantsAck |= frame.Decoded.Chunk is not null;
         }
