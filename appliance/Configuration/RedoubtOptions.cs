@@ -141,7 +141,7 @@ public sealed class ForwardOptions
     public string? ServerHostname { get; set; }
     public int MaxConnections { get; set; } = 1024;
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
-    /// <summary>How long a client may take between connecting and a valid PING.</summary>
+    /// <summary>How long a client may take between connecting and a valid PING: one deadline for the whole handshake, not extended by bytes arriving.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>Largest forward message (one MessagePack array) accepted; a larger one closes the connection.</summary>
     public int MaxFrameBytes { get; set; } = 32 * 1024 * 1024;

@@ -71,6 +71,13 @@ public sealed class ListenerState(string name, string transport, string bind)
         Sources?.CountRejected(senderAddress, bytes, nowMs, Name);
     }
 
+    /// <summary><paramref name="n"/> more entries that arrived and did not parse, reported by an event already counted (forward: entries past the per-message limit).</summary>
+    public void CountParseErrors(long n)
+    {
+        Interlocked.Add(ref _received, n);
+        Interlocked.Add(ref _parseErrors, n);
+    }
+
     public void CountDropped(EventRecord e)
     {
         Interlocked.Increment(ref _dropped);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Redoubt.Ingest.Http;
 using Redoubt.Tests.Support;
@@ -144,6 +145,99 @@ public sealed class ForwardTests
         var forward = (await app.StatsAsync()).GetProperty("listeners").EnumerateArray().Single(l => l.GetProperty("transport").GetString() == "forward");
         Assert.Equal(2, forward.GetProperty("authFailures").GetInt64());
         Assert.Contains("handshake refused: shared_key mismatch (client agent-8)", app.Output);
+    }
+
+    [Fact]
+    public async Task Before_the_handshake_a_client_can_neither_hold_a_large_frame_nor_outstay_the_handshake_timeout()
+    {
+        await using var app = await ApplianceProcess.StartAsync(null, "--Forward:SharedKey=s3cret", "--Forward:HandshakeTimeout=00:00:02");
+
+        // A partial PING announcing a 30 MiB string: refused from its header, not buffered up to MaxFrameBytes.
+        await using (var big = await ForwardClient.ConnectAsync(app.ForwardPort))
+        {
+            Assert.NotNull(await big.ReadReplyAsync()); // HELO
+            try
+            {
+                await big.SendAsync([0x96, 0xa4, (byte)'P', (byte)'I', (byte)'N', (byte)'G', 0xdb, 0x01, 0xe0, 0x00, 0x00]);
+                await big.SendAsync(new byte[256 * 1024]);
+            }
+            catch (IOException) { } // already closed by the server
+            Assert.True(await big.ClosedByServerAsync(TimeSpan.FromSeconds(30)));
+        }
+        await WaitForListenerAsync(app, "forward", l => l.GetProperty("authFailures").GetInt64() == 1);
+        Assert.Contains($"handshake refused: a message before the handshake is larger than {Redoubt.Ingest.Forward.ForwardHandshake.MaxPingBytes} bytes", app.Output);
+
+        // A client that sent a few bytes of a PING and then nothing: closed when the handshake time is up,
+        // not kept until the 1 h idle timeout because it sent something.
+        await using var trickle = await ForwardClient.ConnectAsync(app.ForwardPort);
+        Assert.NotNull(await trickle.ReadReplyAsync()); // HELO
+        var started = DateTime.UtcNow;
+        await trickle.SendAsync([0x96, 0xa4, (byte)'P', (byte)'I']);
+        await Task.Delay(1000);
+        await trickle.SendAsync([(byte)'N']); // bytes arriving do not extend the deadline
+        Assert.True(await trickle.ClosedByServerAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"closed after {DateTime.UtcNow - started}");
+        await WaitForListenerAsync(app, "forward", l => l.GetProperty("idleClosed").GetInt64() == 1);
+        Assert.Contains("handshake not finished within 00:00:02", app.Output);
+
+        // A client that passes the handshake is not held to its deadline afterwards.
+        await using var good = await ForwardClient.ConnectAsync(app.ForwardPort);
+        var helo = (await good.ReadReplyAsync())!;
+        await good.SendAsync(ForwardFrames.Ping("agent-1", NonceOf(helo), "s3cret", [7, 7, 7]));
+        Assert.NotNull(await good.ReadReplyAsync()); // PONG
+        await Task.Delay(3000);
+        await good.SendAsync(ForwardFrames.Message("late", 1767225600, """{"message":"after the handshake deadline"}""", "late-1"));
+        Assert.Equal("late-1", ForwardClient.AckOf((await good.ReadReplyAsync())!));
+        Assert.Equal(["after the handshake deadline"], (await app.AllEventsAsync()).Select(e => e.GetProperty("message").GetString()));
+    }
+
+    [Fact]
+    public async Task A_message_of_a_million_nils_is_acked_as_its_good_entries_plus_a_bounded_number_of_parse_error_events()
+    {
+        await using var app = await ApplianceProcess.StartAsync();
+        const int nils = 1_000_000;
+        var frame = ForwardFrames.Build((ref MessagePack.MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(3);
+            w.Write("amp");
+            w.WriteArrayHeader(nils + 2);
+            w.WriteArrayHeader(2); w.Write(1767225600L); ForwardFrames.Json(ref w, """{"message":"before"}""");
+            for (var i = 0; i < nils; i++) w.WriteNil();
+            w.WriteArrayHeader(2); w.Write(1767225601L); ForwardFrames.Json(ref w, """{"message":"after"}""");
+            ForwardFrames.Option(ref w, "nils-1");
+        });
+        await using var client = await ForwardClient.ConnectAsync(app.ForwardPort);
+        await client.SendAsync(frame);
+        Assert.Equal("nils-1", ForwardClient.AckOf((await client.ReadReplyAsync(TimeSpan.FromSeconds(60)))!));
+
+        var limit = Redoubt.Ingest.Forward.ForwardDecoder.MaxBrokenEntriesPerMessage;
+        var stored = await app.AllEventsAsync();
+        Assert.Equal(2 + limit + 1, stored.Count);
+        Assert.Equal(["after", "before"], stored.Where(e => e.GetProperty("parseError").ValueKind != JsonValueKind.String)
+            .Select(e => e.GetProperty("message").GetString()).Order());
+        var summary = Assert.Single(stored, e => e.GetProperty("parseError").GetString()?.Contains("dropped") == true);
+        Assert.StartsWith($"{nils - limit} more undecodable entries of this message dropped", summary.GetProperty("parseError").GetString());
+        Assert.Contains("truncated", summary.GetProperty("flags").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal(Redoubt.Ingest.Forward.ForwardDecoder.MaxRawBytes, Convert.FromBase64String(summary.GetProperty("rawBase64").GetString()!).Length);
+
+        var forward = (await app.StatsAsync()).GetProperty("listeners").EnumerateArray().Single(l => l.GetProperty("transport").GetString() == "forward");
+        Assert.Equal(nils + 2, forward.GetProperty("received").GetInt64()); // every entry counted, good or bad
+        Assert.Equal(nils, forward.GetProperty("parseErrors").GetInt64());
+        Assert.Equal(2, forward.GetProperty("parsed").GetInt64());
+    }
+
+    private static byte[] NonceOf(byte[] helo)
+    {
+        var r = new MessagePack.MessagePackReader(helo);
+        r.ReadArrayHeader();
+        r.ReadString();
+        var n = r.ReadMapHeader();
+        for (var i = 0; i < n; i++)
+        {
+            if (r.ReadString() == "nonce") return r.ReadBytes()!.Value.ToArray();
+            r.Skip();
+        }
+        throw new InvalidDataException("HELO without a nonce");
     }
 
     [Fact]

@@ -20,6 +20,11 @@ public sealed class DecodedFrame
     /// <summary>A nil message: the protocol's heartbeat, nothing to store.</summary>
     public bool Heartbeat { get; set; }
     public string Mode { get; set; } = "";
+    /// <summary>
+    /// Undecodable entries past <see cref="ForwardDecoder.MaxBrokenEntriesPerMessage"/> that are not
+    /// events of their own: the last event of <see cref="Events"/> reports them (count, reasons, raw start).
+    /// </summary>
+    public long DroppedEntries { get; set; }
 }
 
 /// <summary>
@@ -29,13 +34,20 @@ public sealed class DecodedFrame
 /// <c>compressed: "gzip"</c>; the entries are gzip, possibly several members). Time is EventTime
 /// (ext type 0), integer or float seconds, or Fluent Bit's <c>[time, metadata]</c>; 0 or nil means now.
 /// A message whose shape is wrong is reported in <see cref="DecodedFrame.Error"/>; an entry whose
-/// shape is wrong becomes an event marked parse-error holding the entry's bytes, and the rest is kept.
+/// shape is wrong becomes an event marked parse-error holding the entry's bytes, and the rest is kept
+/// (past <see cref="MaxBrokenEntriesPerMessage"/> in one message, one more event reports the rest).
 /// Decoding follows MessagePack's untrusted-data settings, with a bounded depth and inflated size.
 /// </summary>
 public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes, TimeProvider clock)
 {
     /// <summary>Raw bytes kept with an event that could not be decoded (the start of them).</summary>
     public const int MaxRawBytes = 64 * 1024;
+    /// <summary>
+    /// Undecodable entries of one message stored as an event each. Past this, the rest are counted
+    /// and reported together by one more parse-error event (how many, why, the start of their bytes),
+    /// so a 1 MB message of a million nils cannot become a million events. Good entries are all kept.
+    /// </summary>
+    public const int MaxBrokenEntriesPerMessage = 100;
     private static readonly MessagePackSecurity Security = MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(64);
 
     private readonly ArrayBufferWriter<byte> _json = new(4096);
@@ -106,6 +118,7 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
                     break;
             }
             if (!reader.End) return Fail(result, "bytes left over after the message");
+            context.ReportDropped(result);
             return result;
         }
         catch (Exception e) when (IsDecodeError(e))
@@ -157,9 +170,7 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
             try { DecodeEntry(ref reader, context, result); }
             catch (Exception e) when (IsDecodeError(e))
             {
-                var rest = entries.Slice(start);
-                result.Events.Add(context.Broken(rest, "packed entries are not valid MessagePack: " + e.Message));
-                result.EventBytes.Add((int)Math.Min(int.MaxValue, rest.Length));
+                AddBroken(context, result, entries.Slice(start), "packed entries are not valid MessagePack: " + e.Message);
                 return;
             }
         }
@@ -356,6 +367,12 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
 
     private static void AddBroken(Context context, DecodedFrame result, in ReadOnlySequence<byte> raw, string reason, EventFlags extra = EventFlags.None)
     {
+        if (context.BrokenEntries == MaxBrokenEntriesPerMessage)
+        {
+            context.Drop(raw, reason);
+            return;
+        }
+        context.BrokenEntries++;
         var e = context.Broken(raw, reason);
         e.Flags |= extra;
         result.Events.Add(e);
@@ -396,6 +413,49 @@ public sealed class ForwardDecoder(int maxDecompressedBytes, int maxRecordBytes,
     {
         public string Tag { get; set; } = "";
         public long NowMs { get; } = nowMs;
+        /// <summary>Undecodable entries stored as events of their own so far.</summary>
+        public int BrokenEntries { get; set; }
+
+        private long _dropped, _droppedBytes;
+        private ArrayBufferWriter<byte>? _droppedRaw;
+        private Dictionary<string, long>? _droppedReasons;
+
+        /// <summary>An undecodable entry past the limit: counted, its reason tallied, its bytes kept up to <see cref="MaxRawBytes"/> in all.</summary>
+        public void Drop(in ReadOnlySequence<byte> raw, string reason)
+        {
+            _dropped++;
+            _droppedBytes += raw.Length;
+            _droppedRaw ??= new ArrayBufferWriter<byte>(1024);
+            var room = MaxRawBytes - _droppedRaw.WrittenCount;
+            if (room > 0)
+            {
+                var take = raw.Length > room ? raw.Slice(0, room) : raw;
+                take.CopyTo(_droppedRaw.GetSpan((int)take.Length));
+                _droppedRaw.Advance((int)take.Length);
+            }
+            _droppedReasons ??= new Dictionary<string, long>(StringComparer.Ordinal);
+            // A few distinct reasons are enough to say why; a message of varied junk must not grow this without end.
+            if (_droppedReasons.ContainsKey(reason) || _droppedReasons.Count < 16)
+                _droppedReasons[reason] = _droppedReasons.GetValueOrDefault(reason) + 1;
+        }
+
+        /// <summary>Adds the one event that stands for every dropped entry, if any were.</summary>
+        public void ReportDropped(DecodedFrame result)
+        {
+            if (_dropped == 0) return;
+            var reasons = _droppedReasons!.OrderByDescending(r => r.Value).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();
+            var listed = string.Join("; ", reasons.Take(3).Select(r => $"{r.Value} x {r.Key}"));
+            var others = _dropped - reasons.Take(3).Sum(r => r.Value);
+            var e = Broken(new ReadOnlySequence<byte>(_droppedRaw!.WrittenMemory),
+                $"{_dropped} more undecodable entries of this message dropped: only the first {MaxBrokenEntriesPerMessage} " +
+                "are stored as events of their own (ForwardDecoder.MaxBrokenEntriesPerMessage); why: " +
+                listed + (others > 0 ? $"; {others} x other reasons" : "") +
+                $"; raw holds the first {_droppedRaw.WrittenCount} of their {_droppedBytes} bytes, back to back");
+            if (_droppedBytes > _droppedRaw.WrittenCount) e.Flags |= EventFlags.Truncated;
+            result.Events.Add(e);
+            result.EventBytes.Add((int)Math.Min(int.MaxValue, _droppedBytes));
+            result.DroppedEntries = _dropped;
+        }
 
         public EventRecord NewEvent(long timeMs) => new()
         {

@@ -19,6 +19,13 @@ public sealed record PingResult(bool Accepted, byte[] Pong, string? Reason, stri
 /// </summary>
 public sealed class ForwardHandshake(byte[] sharedKey, string serverHostname)
 {
+    /// <summary>
+    /// Largest message taken before the handshake is done. A PING is a few hundred bytes (hostname,
+    /// salt, 128 hex digits, username, password digest); anything larger is refused from its header,
+    /// so a client without the key cannot make the listener buffer up to Forward:MaxFrameBytes.
+    /// </summary>
+    public const int MaxPingBytes = 4096;
+
     private readonly byte[] _nonce = RandomNumberGenerator.GetBytes(16);
 
     public byte[] Helo()

@@ -63,17 +63,21 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
         {
             if (connection.Handshake is { } handshake)
             {
-                await stream.WriteAsync(handshake.Helo(), _stop.Token);
-                idle.Arm(settings.HandshakeTimeout); // one deadline for the whole handshake
+                // One deadline for the whole handshake, from accept until the PING is verified: it is
+                // not re-armed by bytes arriving, so a client trickling a partial PING is closed too.
+                idle.Arm(settings.HandshakeTimeout);
+                await stream.WriteAsync(handshake.Helo(), idle.Token);
             }
             while (true)
             {
                 if (connection.Established) idle.Arm();
                 var result = await reader.ReadAsync(idle.Token);
-                idle.Disarm();
+                if (connection.Established) idle.Disarm();
                 var buffer = result.Buffer;
                 var step = connection.Take(ref buffer, result.IsCompleted);
                 reader.AdvanceTo(buffer.Start, buffer.End);
+                // The handshake deadline ends once the PING is verified; events after it are not cut short by it.
+                if (connection.Established) idle.Disarm();
 
                 if (step.Pong is { } pong) await stream.WriteAsync(pong, _stop.Token);
                 if (step.AuthFailure is { } why)
@@ -95,8 +99,10 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
         catch (OperationCanceledException) when (idle.Expired)
         {
             state.CountIdleClosed();
-            logger.LogInformation("forward {Peer}: closed after {Idle} without data{Handshake}", sender,
-                connection.Established ? settings.IdleTimeout : settings.HandshakeTimeout, connection.Established ? "" : " (handshake not finished)");
+            if (connection.Established)
+                logger.LogInformation("forward {Peer}: closed after {Idle} without data", sender, settings.IdleTimeout);
+            else
+                logger.LogWarning("forward {Peer}: closed: handshake not finished within {Timeout} (Forward:HandshakeTimeout)", sender, settings.HandshakeTimeout);
         }
         catch (OperationCanceledException) { }
         catch (Exception e) when (e is IOException or SocketException or EventLogUnavailableException)
@@ -131,6 +137,8 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
                 events.Add(frame.Decoded.Events[i]);
                 state.CountEvent(frame.Decoded.Events[i], frame.Decoded.EventBytes[i]);
             }
+            // The event that reports entries dropped past the per-message limit was counted once; it stands for them all.
+            if (frame.Decoded.DroppedEntries > 1) state.CountParseErrors(frame.Decoded.DroppedEntries - 1);
             bytes += frame.Bytes;
             wantsAck |= frame.Decoded.Chunk is not null;
         }
@@ -208,6 +216,8 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
     public sealed class Connection(ForwardListenerSettings settings, TimeProvider clock, string? sender)
     {
         private readonly ForwardFramer _framer = new(settings.MaxFrameBytes);
+        // Until the PING is verified only a handshake-sized message is buffered, whatever MaxFrameBytes is.
+        private readonly ForwardFramer _handshakeFramer = new(Math.Min(settings.MaxFrameBytes, ForwardHandshake.MaxPingBytes));
         private readonly ForwardDecoder _decoder = new(settings.MaxDecompressedBytes, settings.MaxRecordBytes, clock);
 
         public ForwardHandshake? Handshake { get; } = settings.SharedKey is { } key ? new ForwardHandshake(key, settings.ServerHostname) : null;
@@ -219,8 +229,14 @@ public sealed class ForwardListener(ForwardListenerSettings settings, EventLog l
             var step = new Step();
             while (step.Malformed is null && step.AuthFailure is null)
             {
-                var status = _framer.TryReadFrame(buffer, out var length);
+                var status = (Established ? _framer : _handshakeFramer).TryReadFrame(buffer, out var length);
                 if (status == FrameStatus.NeedMore) break;
+                if (status == FrameStatus.TooLarge && !Established)
+                {
+                    step.AuthFailure = $"a message before the handshake is larger than {_handshakeFramer.MaxFrameBytes} bytes (a PING is a few hundred)";
+                    buffer = buffer.Slice(buffer.End);
+                    return step;
+                }
                 if (status != FrameStatus.Frame)
                 {
                     var reason = status == FrameStatus.TooLarge

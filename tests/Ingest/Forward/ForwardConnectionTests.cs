@@ -110,6 +110,35 @@ public sealed class ForwardConnectionTests
     }
 
     [Fact]
+    public void Before_the_handshake_a_message_larger_than_a_ping_is_refused_from_its_header()
+    {
+        // ["PING", str32 of 512 KiB…: under MaxFrameBytes (1 MiB here), far over what a PING can be.
+        byte[] partial = [0x96, 0xa4, (byte)'P', (byte)'I', (byte)'N', (byte)'G', 0xdb, 0x00, 0x08, 0x00, 0x00, .. new byte[1000]];
+        var c = Connect("s3cret");
+        var step = Feed(c, partial, 9).First(s => s.AuthFailure is not null);
+        Assert.Contains($"larger than {ForwardHandshake.MaxPingBytes} bytes", step.AuthFailure);
+        Assert.Empty(step.Frames);
+        Assert.False(c.Established);
+
+        // Many small objects add up the same way: refused once past the limit, not buffered on.
+        var c2 = Connect("s3cret");
+        byte[] many = [0xdd, 0x00, 0x01, 0x00, 0x00, .. Enumerable.Repeat((byte)0xc0, ForwardHandshake.MaxPingBytes + 10)];
+        Assert.Contains("larger than", Feed(c2, many).Single().AuthFailure);
+    }
+
+    [Fact]
+    public void After_the_handshake_messages_up_to_max_frame_bytes_are_taken()
+    {
+        var c = Connect("s3cret");
+        var nonce = Nonce(c.Handshake!.Helo());
+        var big = ForwardFrames.Message("big", 1767225600, $$"""{"message":"{{new string('x', 100_000)}}"}""", "k");
+        var steps = Feed(c, [.. ForwardFrames.Ping("client-a", nonce, "s3cret", [1, 2, 3]), .. big]);
+        Assert.All(steps, s => Assert.Null(s.AuthFailure));
+        Assert.True(c.Established);
+        Assert.Equal(100_000, steps.SelectMany(s => s.Frames).SelectMany(f => f.Decoded.Events).Single().Message!.Length);
+    }
+
+    [Fact]
     public void Bytes_that_are_not_messagepack_are_kept_raw_marked_and_end_the_connection_after_the_good_messages()
     {
         var good = ForwardFrames.Message("t", 1767225600, "{\"message\":\"good\"}", "ok-1");

@@ -141,6 +141,59 @@ public sealed class ForwardDecoderTests
         Assert.Equal("not an entry", raw.ReadString());
     }
 
+    /// <summary>[tag, [good, good, nil × <paramref name="nils"/>, [1, 2, 3] × <paramref name="triples"/>, good], {chunk}]</summary>
+    private static byte[] ForwardWithBrokenEntries(int nils, int triples) => ForwardFrames.Build((ref MessagePackWriter w) =>
+    {
+        w.WriteArrayHeader(3);
+        w.Write("amp");
+        w.WriteArrayHeader(3 + nils + triples);
+        for (var i = 0; i < 2; i++) { w.WriteArrayHeader(2); w.Write(1767225600L + i); ForwardFrames.Json(ref w, $$"""{"message":"good {{i}}"}"""); }
+        for (var i = 0; i < nils; i++) w.WriteNil();
+        for (var i = 0; i < triples; i++) { w.WriteArrayHeader(3); w.Write(1); w.Write(2); w.Write(3); }
+        w.WriteArrayHeader(2); w.Write(1767225602L); ForwardFrames.Json(ref w, """{"message":"good 2"}""");
+        ForwardFrames.Option(ref w, "amp-1");
+    });
+
+    [Fact]
+    public void Broken_entries_past_the_per_message_limit_are_counted_in_one_event_and_the_good_ones_kept()
+    {
+        var d = Decode(ForwardWithBrokenEntries(nils: 100_000, triples: 50));
+        Assert.Null(d.Error);
+        Assert.NotNull(d.Chunk);
+        Assert.Equal(["good 0", "good 1", "good 2"], d.Events.Where(e => e.Flags == EventFlags.None).Select(e => e.Message));
+        var broken = d.Events.Where(e => (e.Flags & EventFlags.ParseError) != 0).ToList();
+        Assert.Equal(ForwardDecoder.MaxBrokenEntriesPerMessage + 1, broken.Count);
+        Assert.All(broken.Take(ForwardDecoder.MaxBrokenEntriesPerMessage), e => Assert.Equal([0xc0], e.Raw));
+
+        var summary = d.Events[^1];
+        var dropped = 100_000 + 50 - ForwardDecoder.MaxBrokenEntriesPerMessage;
+        Assert.Equal(dropped, d.DroppedEntries);
+        Assert.StartsWith($"{dropped} more undecodable entries of this message dropped: only the first {ForwardDecoder.MaxBrokenEntriesPerMessage}", summary.ParseError);
+        Assert.Contains($"{100_000 - ForwardDecoder.MaxBrokenEntriesPerMessage} x an entry is [time, record]; this one is not an array", summary.ParseError);
+        Assert.Contains("50 x an entry is [time, record]; this one has 3 elements", summary.ParseError);
+        Assert.Equal(EventFlags.ParseError | EventFlags.Truncated, summary.Flags);
+        Assert.Equal(ForwardDecoder.MaxRawBytes, summary.Raw!.Length); // the raw limit, as for any other event
+        Assert.All(summary.Raw, b => Assert.Equal(0xc0, b));
+        Assert.Equal(dropped - 50 + 50 * 4, d.EventBytes[^1]);
+        Assert.Equal(d.Events.Count, d.EventBytes.Count);
+    }
+
+    [Fact]
+    public void Up_to_the_limit_every_broken_entry_is_its_own_event_and_packed_entries_share_the_limit()
+    {
+        var d = Decode(ForwardWithBrokenEntries(nils: ForwardDecoder.MaxBrokenEntriesPerMessage, triples: 0));
+        Assert.Equal(3 + ForwardDecoder.MaxBrokenEntriesPerMessage, d.Events.Count);
+        Assert.Equal(0, d.DroppedEntries);
+
+        var entries = ForwardFrames.Build((ref MessagePackWriter w) => { for (var i = 0; i < 1000; i++) w.WriteNil(); });
+        var packed = Decode(ForwardFrames.Packed("amp", [.. entries, .. ForwardFrames.Entries([ForwardSamples.Records[0]], 1767225600)], "p"));
+        Assert.Equal(ForwardDecoder.MaxBrokenEntriesPerMessage + 2, packed.Events.Count);
+        Assert.Equal(1000 - ForwardDecoder.MaxBrokenEntriesPerMessage, packed.DroppedEntries);
+        Assert.Single(packed.Events, e => e.Flags == EventFlags.None);
+        Assert.Equal(EventFlags.ParseError, packed.Events[^1].Flags); // 900 bytes: all kept, not truncated
+        Assert.Equal(900, packed.Events[^1].Raw!.Length);
+    }
+
     [Fact]
     public void A_time_out_of_range_keeps_the_event_with_the_receive_time_and_a_parse_error()
     {
