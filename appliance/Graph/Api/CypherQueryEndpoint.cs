@@ -57,7 +57,10 @@ internal static class CypherQueryEndpoint
             var limits = options.Query.Lower(request.TimeoutMs, request.MaxRows);
             var snapshot = engine.Snapshot;
             var graph = new SnapshotGraph(snapshot, engine);
-            var result = CypherEngine.Run(request.Query, graph, request.Parameters, limits, http.RequestAborted);
+            // The query's work stops when the client goes away or the host stops (SIGTERM), not only at its time budget.
+            var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
+            var result = CypherEngine.Run(request.Query, graph, request.Parameters, limits, cancel.Token);
             await using var w = new Utf8JsonWriter(buffer, WriterOptions);
             Write(w, snapshot, engine, result, clock);
             await w.FlushAsync(http.RequestAborted);
