@@ -280,6 +280,19 @@ internal static class Functions
         };
     }
 
+    /// <summary>The text elements (what size() counts) in reverse order: a surrogate pair or a combining sequence stays whole.</summary>
+    private static string ReverseText(string s)
+    {
+        var sb = new System.Text.StringBuilder(s.Length);
+        var starts = StringInfo.ParseCombiningCharacters(s);
+        for (var i = starts.Length - 1; i >= 0; i--)
+        {
+            var end = i + 1 < starts.Length ? starts[i + 1] : s.Length;
+            sb.Append(s, starts[i], end - starts[i]);
+        }
+        return sb.ToString();
+    }
+
     private static Value Built(ExecutionContext ctx, long n, Func<Value[]> make)
     {
         ctx.Build(n);
@@ -368,7 +381,7 @@ internal static class Functions
             case "reverse":
                 return v.Kind switch
                 {
-                    ValueKind.String => Value.Str(new string(v.AsString.Reverse().ToArray())),
+                    ValueKind.String => Value.Str(ReverseText(v.AsString)),
                     ValueKind.List => Built(ctx, v.AsList.Length, () => v.AsList.Reverse().ToArray()),
                     _ => throw Wrong(name, v),
                 };
@@ -503,12 +516,13 @@ internal static class Functions
             {
                 if (a[0].IsNull) return Value.Null;
                 if (a[0].Kind != ValueKind.String || a[1].Kind != ValueKind.Integer || (a.Length > 2 && a[2].Kind != ValueKind.Integer)) throw Wrong(name, a[0]);
-                var s = a[0].AsString;
+                var s = new StringInfo(a[0].AsString);
                 var start = a[1].AsInt;
                 if (start < 0 || (a.Length > 2 && a[2].AsInt < 0)) throw CypherException.Argument("NumberOutOfRange", "substring() takes non-negative positions");
-                if (start >= s.Length) return Value.Str("");
-                var len = a.Length > 2 ? Math.Min(a[2].AsInt, s.Length - start) : s.Length - start;
-                return Value.Str(s.Substring((int)start, (int)len));
+                var count = s.LengthInTextElements;
+                if (start >= count) return Value.Str("");
+                var len = a.Length > 2 ? Math.Min(a[2].AsInt, count - start) : count - start;
+                return Value.Str(len == 0 ? "" : s.SubstringByTextElements((int)start, (int)len));
             }
             case "left":
             case "right":
@@ -516,9 +530,11 @@ internal static class Functions
                 if (a[0].IsNull) return Value.Null;
                 if (a[0].Kind != ValueKind.String || a[1].Kind != ValueKind.Integer) throw Wrong(name, a[0]);
                 if (a[1].AsInt < 0) throw CypherException.Argument("NumberOutOfRange", $"{name}() takes a non-negative length");
-                var s = a[0].AsString;
-                var n = (int)Math.Min(a[1].AsInt, s.Length);
-                return Value.Str(name == "left" ? s[..n] : s[(s.Length - n)..]);
+                var s = new StringInfo(a[0].AsString);
+                var count = s.LengthInTextElements;
+                var n = (int)Math.Min(a[1].AsInt, count);
+                if (n == 0) return Value.Str("");
+                return Value.Str(name == "left" ? s.SubstringByTextElements(0, n) : s.SubstringByTextElements(count - n, n));
             }
             case "replace":
             {
