@@ -95,8 +95,13 @@ public sealed class CypherExpressionBudgetTests
     {
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
-        var r = Run("RETURN size([x IN range(1,2000000) | [x]]) AS n", Limits(maxMaterialized: 100_000_000), cancel.Token);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var r = Run("RETURN size([x IN range(1,100000) | [x, x, x, x]]) AS n", Limits(maxMaterialized: 100_000_000), cancel.Token);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(r.Error is { Kind: CypherErrorKind.Budget, Code: "cancelled" }, r.Error?.ToString() ?? "no error");
+        // Stopped within the first 1,024 elements, not after building the whole list (~14 MB) and
+        // noticing the cancellation only when the row came out.
+        Assert.True(allocated < 6_000_000, $"allocated {allocated:N0} bytes");
     }
 
     [Fact]
