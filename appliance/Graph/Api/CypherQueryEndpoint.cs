@@ -22,6 +22,16 @@ internal static class CypherQueryEndpoint
 {
     public const int MaxQueryChars = 64 * 1024;
 
+    /// <summary>
+    /// Lists and maps nested in one result value. The parser bounds nesting within one expression
+    /// (Parser.MaxNesting) but clauses can wrap a value again and again (WITH [a] AS a ...); a deeper
+    /// value is refused with a budget error instead of failing in the JSON writer.
+    /// </summary>
+    public const int MaxResultDepth = 256;
+
+    /// <summary>Room for the reply's own nesting (object, rows, row, node/path wrappers) above the values.</summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = MaxResultDepth + 16 };
+
     public static async Task Handle(HttpContext http)
     {
         var clock = Stopwatch.StartNew();
@@ -47,8 +57,11 @@ internal static class CypherQueryEndpoint
             var limits = options.Query.Lower(request.TimeoutMs, request.MaxRows);
             var snapshot = engine.Snapshot;
             var graph = new SnapshotGraph(snapshot, engine);
-            var result = CypherEngine.Run(request.Query, graph, request.Parameters, limits, http.RequestAborted);
-            await using var w = new Utf8JsonWriter(buffer);
+            // The query's work stops when the client goes away or the host stops (SIGTERM), not only at its time budget.
+            var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
+            var result = CypherEngine.Run(request.Query, graph, request.Parameters, limits, cancel.Token);
+            await using var w = new Utf8JsonWriter(buffer, WriterOptions);
             Write(w, snapshot, engine, result, clock);
             await w.FlushAsync(http.RequestAborted);
         }
@@ -118,7 +131,7 @@ internal static class CypherQueryEndpoint
         foreach (var row in r.Rows)
         {
             w.WriteStartArray();
-            foreach (var v in row) WriteValue(w, g, engine, v);
+            foreach (var v in row) WriteValue(w, g, engine, v, 0);
             w.WriteEndArray();
         }
         w.WriteEndArray();
@@ -136,8 +149,10 @@ internal static class CypherQueryEndpoint
     /// Scalars, lists and maps as JSON; a node as {"node": {...}}, a relationship as {"edge": {...}}
     /// with its evidence, a path as {"path": {"nodes": [...], "edges": [...]}} (the shapes of the other graph endpoints).
     /// </summary>
-    private static void WriteValue(Utf8JsonWriter w, GraphSnapshot g, SecurityGraph engine, in Value v)
+    private static void WriteValue(Utf8JsonWriter w, GraphSnapshot g, SecurityGraph engine, in Value v, int depth)
     {
+        if (v.Kind is ValueKind.List or ValueKind.Map && depth >= MaxResultDepth)
+            throw new CypherException(CypherErrorKind.Budget, "resultDepth", $"a value in the result nests lists or maps more than {MaxResultDepth} levels deep; the reply cannot carry it") { AtRuntime = true };
         switch (v.Kind)
         {
             case ValueKind.Null: w.WriteNullValue(); break;
@@ -151,7 +166,7 @@ internal static class CypherQueryEndpoint
             case ValueKind.String: w.WriteStringValue(v.AsString); break;
             case ValueKind.List:
                 w.WriteStartArray();
-                foreach (var x in v.AsList) WriteValue(w, g, engine, x);
+                foreach (var x in v.AsList) WriteValue(w, g, engine, x, depth + 1);
                 w.WriteEndArray();
                 break;
             case ValueKind.Map:
@@ -159,7 +174,7 @@ internal static class CypherQueryEndpoint
                 foreach (var (k, x) in v.AsMap)
                 {
                     w.WritePropertyName(k);
-                    WriteValue(w, g, engine, x);
+                    WriteValue(w, g, engine, x, depth + 1);
                 }
                 w.WriteEndObject();
                 break;

@@ -80,7 +80,7 @@ internal static class Functions
         }
     }
 
-    public static Value Slice(in Value target, Value? from, Value? to)
+    public static Value Slice(ExecutionContext ctx, in Value target, Value? from, Value? to)
     {
         if (target.IsNull || from is { IsNull: true } || to is { IsNull: true }) return Value.Null;
         if (target.Kind != ValueKind.List) throw CypherException.Type("InvalidArgumentType", $"cannot slice {target.KindName()}");
@@ -95,6 +95,7 @@ internal static class Functions
         var f = from is { } fv ? Bound(fv, 0) : 0;
         var t = to is { } tv ? Bound(tv, list.Length) : list.Length;
         if (t <= f) return Value.EmptyList;
+        ctx.Build(t - f);
         return Value.List(list[(int)f..(int)t]);
     }
 
@@ -106,10 +107,12 @@ internal static class Functions
         _ => throw CypherException.Type("InvalidArgumentType", $"cannot negate {v.KindName()}"),
     };
 
-    public static Value Add(in Value a, in Value b)
+    public static Value Add(ExecutionContext ctx, in Value a, in Value b)
     {
         if (a.IsNull || b.IsNull) return Value.Null;
         if (a.IsNumber && b.IsNumber) return Arithmetic(BinaryOp.Add, a, b);
+        if (a.Kind == ValueKind.List || b.Kind == ValueKind.List)
+            ctx.Build((a.Kind == ValueKind.List ? a.AsList.Length : 1) + (b.Kind == ValueKind.List ? b.AsList.Length : 1));
         if (a.Kind == ValueKind.List && b.Kind == ValueKind.List) return Value.List([.. a.AsList, .. b.AsList]);
         if (a.Kind == ValueKind.List) return Value.List([.. a.AsList, b]);
         if (b.Kind == ValueKind.List) return Value.List([a, .. b.AsList]);
@@ -273,8 +276,27 @@ internal static class Functions
         {
             var vs = new Value[args.Length];
             for (var i = 0; i < vs.Length; i++) vs[i] = args[i](ctx);
-            return Many(name, vs);
+            return Many(ctx, name, vs);
         };
+    }
+
+    /// <summary>The text elements (what size() counts) in reverse order: a surrogate pair or a combining sequence stays whole.</summary>
+    private static string ReverseText(string s)
+    {
+        var sb = new System.Text.StringBuilder(s.Length);
+        var starts = StringInfo.ParseCombiningCharacters(s);
+        for (var i = starts.Length - 1; i >= 0; i--)
+        {
+            var end = i + 1 < starts.Length ? starts[i + 1] : s.Length;
+            sb.Append(s, starts[i], end - starts[i]);
+        }
+        return sb.ToString();
+    }
+
+    private static Value Built(ExecutionContext ctx, long n, Func<Value[]> make)
+    {
+        ctx.Build(n);
+        return Value.List(make());
     }
 
     private static CypherException Wrong(string fn, in Value v) =>
@@ -359,8 +381,8 @@ internal static class Functions
             case "reverse":
                 return v.Kind switch
                 {
-                    ValueKind.String => Value.Str(new string(v.AsString.Reverse().ToArray())),
-                    ValueKind.List => Value.List(v.AsList.Reverse().ToArray()),
+                    ValueKind.String => Value.Str(ReverseText(v.AsString)),
+                    ValueKind.List => Built(ctx, v.AsList.Length, () => v.AsList.Reverse().ToArray()),
                     _ => throw Wrong(name, v),
                 };
             case "exists":
@@ -370,7 +392,7 @@ internal static class Functions
             case "last":
                 return v.Kind == ValueKind.List ? (v.AsList.Length > 0 ? v.AsList[^1] : Value.Null) : throw Wrong(name, v);
             case "tail":
-                return v.Kind == ValueKind.List ? Value.List(v.AsList.Length > 0 ? v.AsList[1..] : []) : throw Wrong(name, v);
+                return v.Kind == ValueKind.List ? (v.AsList.Length > 0 ? Built(ctx, v.AsList.Length - 1, () => v.AsList[1..]) : Value.EmptyList) : throw Wrong(name, v);
             case "tostring" or "tostringornull":
                 return v.Kind is ValueKind.String or ValueKind.Integer or ValueKind.Float or ValueKind.Boolean ? Value.Str(ToText(v))
                     : name == "tostringornull" ? Value.Null : throw Wrong(name, v);
@@ -454,7 +476,7 @@ internal static class Functions
         return name.EndsWith("ornull", StringComparison.Ordinal) ? Value.Null : throw Wrong(name, v);
     }
 
-    private static Value Many(string name, Value[] a)
+    private static Value Many(ExecutionContext ctx, string name, Value[] a)
     {
         switch (name)
         {
@@ -467,10 +489,19 @@ internal static class Functions
                 }
                 long start = a[0].AsInt, end = a[1].AsInt, step = a.Length > 2 ? a[2].AsInt : 1;
                 if (step == 0) throw CypherException.Argument("NumberOutOfRange", "range() needs a step other than 0");
-                var count = step > 0 ? (end >= start ? (end - start) / step + 1 : 0) : (start >= end ? (start - end) / -step + 1 : 0);
+                // In 128 bits: end - start overflows 64 for range(-9223372036854775808, 9223372036854775807, ...).
+                Int128 s = start, e = end, st = step;
+                var count = st > 0 ? (e >= s ? (e - s) / st + 1 : 0) : (s >= e ? (s - e) / -st + 1 : 0);
                 if (count > 10_000_000) throw CypherException.Argument("NumberOutOfRange", $"range() would make {count:N0} values; at most 10,000,000");
-                var list = new Value[count];
-                for (long i = 0; i < count; i++) list[i] = Value.Int(start + i * step);
+                ctx.Build((long)count);
+                var list = new Value[(int)count];
+                var next = start;
+                for (var i = 0; i < list.Length; i++)
+                {
+                    ctx.Tick();
+                    list[i] = Value.Int(next);
+                    next = unchecked(next + step); // past the end only after the last element
+                }
                 return Value.List(list);
             }
             case "round":
@@ -485,12 +516,13 @@ internal static class Functions
             {
                 if (a[0].IsNull) return Value.Null;
                 if (a[0].Kind != ValueKind.String || a[1].Kind != ValueKind.Integer || (a.Length > 2 && a[2].Kind != ValueKind.Integer)) throw Wrong(name, a[0]);
-                var s = a[0].AsString;
+                var s = new StringInfo(a[0].AsString);
                 var start = a[1].AsInt;
                 if (start < 0 || (a.Length > 2 && a[2].AsInt < 0)) throw CypherException.Argument("NumberOutOfRange", "substring() takes non-negative positions");
-                if (start >= s.Length) return Value.Str("");
-                var len = a.Length > 2 ? Math.Min(a[2].AsInt, s.Length - start) : s.Length - start;
-                return Value.Str(s.Substring((int)start, (int)len));
+                var count = s.LengthInTextElements;
+                if (start >= count) return Value.Str("");
+                var len = a.Length > 2 ? Math.Min(a[2].AsInt, count - start) : count - start;
+                return Value.Str(len == 0 ? "" : s.SubstringByTextElements((int)start, (int)len));
             }
             case "left":
             case "right":
@@ -498,9 +530,11 @@ internal static class Functions
                 if (a[0].IsNull) return Value.Null;
                 if (a[0].Kind != ValueKind.String || a[1].Kind != ValueKind.Integer) throw Wrong(name, a[0]);
                 if (a[1].AsInt < 0) throw CypherException.Argument("NumberOutOfRange", $"{name}() takes a non-negative length");
-                var s = a[0].AsString;
-                var n = (int)Math.Min(a[1].AsInt, s.Length);
-                return Value.Str(name == "left" ? s[..n] : s[(s.Length - n)..]);
+                var s = new StringInfo(a[0].AsString);
+                var count = s.LengthInTextElements;
+                var n = (int)Math.Min(a[1].AsInt, count);
+                if (n == 0) return Value.Str("");
+                return Value.Str(name == "left" ? s.SubstringByTextElements(0, n) : s.SubstringByTextElements(count - n, n));
             }
             case "replace":
             {
@@ -514,6 +548,7 @@ internal static class Functions
                 if (a[0].Kind != ValueKind.String || a[1].Kind != ValueKind.String) throw Wrong(name, a[0]);
                 var sep = a[1].AsString;
                 var parts = sep.Length == 0 ? a[0].AsString.Select(c => c.ToString()).ToArray() : a[0].AsString.Split(sep);
+                ctx.Build(parts.Length);
                 return Value.List(parts.Select(Value.Str).ToArray());
             }
             case "atan2":

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Redoubt.Graph.Cypher;
 
@@ -7,7 +8,116 @@ namespace Redoubt.Graph.Cypher;
 // string/list/null predicates, + -, * / %, ^, unary + -, postfix (property, index, slice, labels), atoms.
 public sealed partial class Parser
 {
-    private Expr Expression() => Or();
+    /// <summary>
+    /// How deep expressions may nest: parentheses, lists, maps, function calls, comprehensions,
+    /// operators (a chain of 100 ORs is 100 levels), property and index accesses, and expressions in
+    /// patterns. The parser, the planner and the evaluator recurse once per level, so this bounds
+    /// their stack; deeper input is a syntax error at the place it goes too deep (docs/cypher.md, Limits).
+    /// </summary>
+    public const int MaxNesting = 100;
+
+    private int _depth;
+
+    /// <summary>
+    /// Expressions parsed, counting re-parses: a parenthesis or a bracket may start a pattern or an
+    /// expression, and the parser tries one then the other, so nesting both ([({k: [({k: ...})]})])
+    /// doubles the work at each level. Bounded by the length of the query, so parsing stays linear.
+    /// </summary>
+    private int _parsed;
+    private const int ParsesPerToken = 64;
+
+    private Expr Expression()
+    {
+        if (++_parsed > ParsesPerToken * _tokens.Count + 1024)
+            throw CypherException.Syntax("TooComplexToParse", "the query nests patterns and expressions in each other too intricately to parse; simplify it", Peek().At);
+        Deeper();
+        try
+        {
+            var e = Or();
+            if (_depth == 1) CheckDepth(e);
+            return e;
+        }
+        finally { _depth--; }
+    }
+
+    /// <summary>One more level of recursion in the parser; refused past <see cref="MaxNesting"/> (the caller undoes it).</summary>
+    private void Deeper()
+    {
+        if (++_depth > MaxNesting || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw TooDeep(Peek().At);
+    }
+
+    /// <summary>Limits end the parse: trying the other reading of a '(' or '[' would only hit them again.</summary>
+    private static bool IsLimit(CypherException e) => e.Code is "NestingTooDeep" or "TooComplexToParse";
+
+    private static CypherException TooDeep(Pos at) =>
+        CypherException.Syntax("NestingTooDeep", $"the expression nests more than {MaxNesting} levels deep (parentheses, lists, maps, operators, patterns); simplify it", at);
+
+    /// <summary>
+    /// The depth of the tree just parsed, without recursion: an operator chain (1+1+...+1) is parsed by
+    /// a loop but is as deep as it is long, and the planner and evaluator recurse along it.
+    /// </summary>
+    private static void CheckDepth(Expr root)
+    {
+        var stack = new Stack<(Expr E, int Depth)>();
+        stack.Push((root, 1));
+        while (stack.Count > 0)
+        {
+            var (e, d) = stack.Pop();
+            if (d > MaxNesting) throw TooDeep(e.At);
+            foreach (var c in Children(e)) stack.Push((c, d + 1));
+        }
+    }
+
+    private static IEnumerable<Expr> Children(Expr e)
+    {
+        switch (e)
+        {
+            case PropertyExpr x: yield return x.Target; break;
+            case IndexExpr x: yield return x.Target; yield return x.Index; break;
+            case SliceExpr x:
+                yield return x.Target;
+                if (x.From is not null) yield return x.From;
+                if (x.To is not null) yield return x.To;
+                break;
+            case BinaryExpr x: yield return x.Left; yield return x.Right; break;
+            case CompareExpr x: foreach (var o in x.Operands) yield return o; break;
+            case NotExpr x: yield return x.Operand; break;
+            case NegateExpr x: yield return x.Operand; break;
+            case IsNullExpr x: yield return x.Operand; break;
+            case HasLabelsExpr x: yield return x.Target; break;
+            case FunctionExpr x: foreach (var a in x.Args) yield return a; break;
+            case ListExpr x: foreach (var i in x.Items) yield return i; break;
+            case MapExpr x: foreach (var (_, v) in x.Entries) yield return v; break;
+            case CaseExpr x:
+                if (x.Test is not null) yield return x.Test;
+                foreach (var (w, t) in x.Whens) { yield return w; yield return t; }
+                if (x.Else is not null) yield return x.Else;
+                break;
+            case ListComprehensionExpr x:
+                yield return x.List;
+                if (x.Where is not null) yield return x.Where;
+                if (x.Projection is not null) yield return x.Projection;
+                break;
+            case QuantifierExpr x: yield return x.List; yield return x.Where; break;
+            case PatternExpr x: foreach (var p in PatternChildren(x.Pattern)) yield return p; break;
+            case PatternComprehensionExpr x:
+                foreach (var p in PatternChildren(x.Pattern)) yield return p;
+                if (x.Where is not null) yield return x.Where;
+                yield return x.Projection;
+                break;
+        }
+    }
+
+    private static IEnumerable<Expr> PatternChildren(PatternPart p)
+    {
+        if (p.First.Properties is not null) yield return p.First.Properties;
+        foreach (var (rel, node) in p.Chain)
+        {
+            if (rel.Properties is not null) yield return rel.Properties;
+            if (node.Properties is not null) yield return node.Properties;
+        }
+    }
 
     private Expr Or()
     {
@@ -32,7 +142,13 @@ public sealed partial class Parser
 
     private Expr Not()
     {
-        if (AtKeyword("NOT")) { var at = Next().At; return new NotExpr(at, Not()); }
+        if (AtKeyword("NOT"))
+        {
+            var at = Next().At;
+            Deeper();
+            try { return new NotExpr(at, Not()); }
+            finally { _depth--; }
+        }
         return Comparison();
     }
 
@@ -121,9 +237,17 @@ public sealed partial class Parser
             // A minus directly before an integer literal is part of it: -9223372036854775808 is in range.
             if (Peek().Kind == TokenKind.Integer) return Postfix(IntegerLiteral(Next(), negative: true, at));
             if (Peek().Kind == TokenKind.Float) return Postfix(FloatLiteral(Next(), negative: true, at));
-            return new NegateExpr(at, Unary());
+            Deeper();
+            try { return new NegateExpr(at, Unary()); }
+            finally { _depth--; }
         }
-        if (AtSymbol("+")) { Next(); return Unary(); }
+        if (AtSymbol("+"))
+        {
+            Next();
+            Deeper();
+            try { return Unary(); }
+            finally { _depth--; }
+        }
         return Postfix(Atom());
     }
 
@@ -225,7 +349,7 @@ public sealed partial class Parser
             var part = PatternPartAt();
             if (part.Chain.Count > 0) return new PatternExpr(part.At, part);
         }
-        catch (CypherException e) when (e.Kind == CypherErrorKind.Syntax) { }
+        catch (CypherException e) when (e.Kind == CypherErrorKind.Syntax && !IsLimit(e)) { }
         _i = save;
         Next();
         var inner = Expression();
@@ -251,7 +375,7 @@ public sealed partial class Parser
             var save = _i;
             PatternPart? part = null;
             try { part = PatternPartAt(); }
-            catch (CypherException e) when (e.Kind == CypherErrorKind.Syntax) { }
+            catch (CypherException e) when (e.Kind == CypherErrorKind.Syntax && !IsLimit(e)) { }
             if (part is not null && (AtSymbol("|") || AtKeyword("WHERE")))
             {
                 var where = TryKeyword("WHERE") ? Expression() : null;

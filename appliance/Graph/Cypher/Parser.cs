@@ -259,9 +259,14 @@ public sealed partial class Parser
         if (AtSymbol("(") && Peek(1).Is("("))
         {
             Next();
-            var inner = PatternElement();
-            ExpectSymbol(")", "closing the parenthesised pattern");
-            return inner;
+            Deeper();
+            try
+            {
+                var inner = PatternElement();
+                ExpectSymbol(")", "closing the parenthesised pattern");
+                return inner;
+            }
+            finally { _depth--; }
         }
         var first = NodePatternAt();
         var chain = new List<(RelPattern, NodePattern)>();

@@ -79,7 +79,7 @@ internal sealed partial class Planner
                 var target = C(se.Target);
                 var from = se.From is null ? null : C(se.From);
                 var to = se.To is null ? null : C(se.To);
-                return ctx => Functions.Slice(target(ctx), from?.Invoke(ctx), to?.Invoke(ctx));
+                return ctx => Functions.Slice(ctx, target(ctx), from?.Invoke(ctx), to?.Invoke(ctx));
             }
             case BinaryExpr be:
                 if (be.Op is BinaryOp.Subtract or BinaryOp.Multiply or BinaryOp.Divide or BinaryOp.Modulo or BinaryOp.Power)
@@ -160,8 +160,15 @@ internal sealed partial class Planner
             {
                 var items = le.Items.Select(C).ToArray();
                 if (items.Length == 0) return _ => Value.EmptyList;
+                if (le.Items.All(i => i is LiteralExpr or ParameterExpr))
+                {
+                    // Constant: built once, counts nothing (WHERE n.x IN [1, 2, 3] over every node).
+                    var constant = Value.List(items.Select(i => i(null!)).ToArray());
+                    return _ => constant;
+                }
                 return ctx =>
                 {
+                    ctx.Build(items.Length);
                     var list = new Value[items.Length];
                     for (var i = 0; i < list.Length; i++) list[i] = items[i](ctx);
                     return Value.List(list);
@@ -196,8 +203,10 @@ internal sealed partial class Planner
                     var result = new List<Value>();
                     foreach (var x in l.AsList)
                     {
+                        ctx.Tick();
                         ctx.Row[slot] = x;
                         if (where is not null && where(ctx) is var w && !(w.Kind == ValueKind.Boolean && w.AsBool)) continue;
+                        ctx.Build(1);
                         result.Add(proj is null ? x : proj(ctx));
                     }
                     return Value.List(result.ToArray());
@@ -221,6 +230,7 @@ internal sealed partial class Planner
                     foreach (var x in l.AsList)
                     {
                         n++;
+                        ctx.Tick();
                         ctx.Row[slot] = x;
                         var r = where(ctx);
                         if (r.IsNull) unknown++;
@@ -246,7 +256,11 @@ internal sealed partial class Planner
                 return ctx =>
                 {
                     var list = new List<Value>();
-                    foreach (var _ in inner.Run(ctx)) list.Add(proj(ctx));
+                    foreach (var _ in inner.Run(ctx))
+                    {
+                        ctx.Build(1);
+                        list.Add(proj(ctx));
+                    }
                     return Value.List(list.ToArray());
                 };
             }
@@ -360,7 +374,7 @@ internal sealed partial class Planner
                     if (a.IsNull || b.IsNull) { if (!a.IsNull) Functions.Truth(a, "XOR"); if (!b.IsNull) Functions.Truth(b, "XOR"); return Value.Null; }
                     return Value.Bool(Functions.Truth(a, "XOR") != Functions.Truth(b, "XOR"));
                 };
-            case BinaryOp.Add: return ctx => Functions.Add(l(ctx), r(ctx));
+            case BinaryOp.Add: return ctx => Functions.Add(ctx, l(ctx), r(ctx));
             case BinaryOp.Subtract: return ctx => Functions.Arithmetic(BinaryOp.Subtract, l(ctx), r(ctx));
             case BinaryOp.Multiply: return ctx => Functions.Arithmetic(BinaryOp.Multiply, l(ctx), r(ctx));
             case BinaryOp.Divide: return ctx => Functions.Arithmetic(BinaryOp.Divide, l(ctx), r(ctx));

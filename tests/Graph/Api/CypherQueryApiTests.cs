@@ -80,4 +80,30 @@ public sealed class CypherQueryApiTests
         await Refused("{\"query\":", HttpStatusCode.BadRequest, "bad_json");
         await Refused(new { query = "RETURN 1", maxRows = 0 }, HttpStatusCode.BadRequest, "bad_parameter");
     }
+    [Fact]
+    public async Task Deep_nesting_and_runaway_expressions_get_an_error_reply_and_the_appliance_keeps_answering()
+    {
+        await using var app = await ApplianceProcess.StartAsync((string?)null);
+
+        async Task<JsonElement> Refused(string query, HttpStatusCode expected, string code, string detail)
+        {
+            var (s, e) = await Query(app, new { query, timeoutMs = 2000 });
+            Assert.True(s == expected && e.GetProperty("error").GetString() == code && e.GetProperty("detail").GetString() == detail, $"{query[..Math.Min(60, query.Length)]}: {(int)s} {e}");
+            return e;
+        }
+        // These overflowed the stack (the process exited) or were a 500 from the JSON writer.
+        var parens = await Refused("RETURN " + new string('(', 2000) + "1" + new string(')', 2000), HttpStatusCode.BadRequest, "cypher_syntax", "NestingTooDeep");
+        Assert.Equal((1, 108), (parens.GetProperty("line").GetInt32(), parens.GetProperty("column").GetInt32()));
+        await Refused("RETURN " + new string('[', 1500) + "1" + new string(']', 1500), HttpStatusCode.BadRequest, "cypher_syntax", "NestingTooDeep");
+        await Refused("RETURN " + new string('[', 1000), HttpStatusCode.BadRequest, "cypher_syntax", "NestingTooDeep");
+        // A value wrapped clause after clause is deeper than any one expression: refused, not a 500.
+        await Refused("WITH 1 AS a " + string.Concat(Enumerable.Repeat("WITH [a] AS a ", 300)) + "RETURN a", HttpStatusCode.UnprocessableEntity, "cypher_budget", "resultDepth");
+        // These ran outside every budget.
+        await Refused("RETURN [x IN range(1,1000000) | [y IN range(1,1000) | y]] AS z", HttpStatusCode.UnprocessableEntity, "cypher_budget", "memory");
+        await Refused("UNWIND range(1,10000) AS i RETURN range(1,10000000)", HttpStatusCode.UnprocessableEntity, "cypher_budget", "memory");
+
+        var (status, ok) = await Query(app, new { query = "WITH 1 AS a " + string.Concat(Enumerable.Repeat("WITH [a] AS a ", 40)) + "RETURN a, range(1, 3) AS r" });
+        Assert.True(status == HttpStatusCode.OK, ok.ToString());
+        Assert.Equal(3, ok.GetProperty("rows")[0][1].GetArrayLength());
+    }
 }
