@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using FASTER.core;
 
@@ -109,20 +108,8 @@ public static class KvCheckpoint
             file.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
-        FsyncDirectory(checkpointDir);
+        DurableFile.FsyncDirectory(checkpointDir);
     }
-
-    private static void FsyncDirectory(string dir)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        var fd = open(dir, 0 /* O_RDONLY */);
-        if (fd < 0) return;
-        try { fsync(fd); } finally { close(fd); }
-    }
-
-    [DllImport("libc", SetLastError = true)] private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-    [DllImport("libc", SetLastError = true)] private static extern int fsync(int fd);
-    [DllImport("libc", SetLastError = true)] private static extern int close(int fd);
 }
 
 /// <summary>A store's files exist but cannot be recovered: start-up stops with this message.</summary>
