@@ -112,9 +112,9 @@ public static class Program
         IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal) =>
             $"cannot listen for http: {io.InnerException?.Message ?? io.Message} ({io.Message})",
         AggregateException { InnerExceptions.Count: 1 } a => Explain(a.InnerException!),
-        // A store file the process may not read or write (a directory in its place, owned by root).
-        UnauthorizedAccessException u => "cannot use a file of the data directory: " + u.Message,
-        IOException io => "cannot use a file of the data directory: " + io.Message,
+        // A file the process may not read or write (a store file with a directory in its place or owned by root, a key file); the message names it.
+        UnauthorizedAccessException u => "cannot use a file it needs: " + u.Message,
+        IOException io => "cannot use a file it needs: " + io.Message,
         _ => null,
     };
 

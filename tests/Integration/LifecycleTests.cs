@@ -126,7 +126,7 @@ public sealed class LifecycleTests
             await using (var first = await ApplianceProcess.StartAsync(dir)) Assert.Equal(0, await first.StopAsync());
             foreach (var (file, expected) in new[]
                      {
-                         (Path.Combine("events", "time.idx"), "redoubt: cannot use a file of the data directory: "),
+                         (Path.Combine("events", "time.idx"), "redoubt: cannot use a file it needs: "),
                          (Path.Combine("summary", "site-secret"), "is a directory, not the site secret file"),
                      })
             {
